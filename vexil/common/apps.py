@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+from vexil.common import logging as vexil_logging
+from vexil.common import sentry
+
+
+class CommonConfig(AppConfig):
+    name = "vexil.common"
+    label = "common"
+    verbose_name = "Vexil common"
+
+    def ready(self) -> None:
+        vexil_logging.configure()
+        sentry.configure()

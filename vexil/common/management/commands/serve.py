@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+from granian.constants import Interfaces
+from granian.server import Server
+
+from vexil.common.logging import logging_dict_config
+from vexil.users.services import setup_token_issue
+
+
+class Command(BaseCommand):
+    help = "Apply migrations and serve Vexil with the production server (granian, ASGI)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("VEXIL_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("VEXIL_PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("VEXIL_WORKERS", "2")),
+            help="worker processes (default: 2, or VEXIL_WORKERS)",
+        )
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="do not apply migrations before serving"
+        )
+
+    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self._announce(host, port)
+        Server(
+            target="vexil.asgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            backlog=2048,
+            log_dictconfig=logging_dict_config(
+                settings.LOG_LEVEL, settings.LOG_FORMAT, settings.ACCESS_LOG_LOCATION
+            ),
+            log_access=bool(settings.ACCESS_LOG_LOCATION),
+            static_path_route=["/static"],
+            static_path_mount=[settings.STATIC_ROOT],
+            respawn_failed_workers=True,
+        ).serve()
+
+    def _announce(self, host: str, port: int) -> None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        url = f"http://{shown_host}:{port}"
+        write = self.stdout.write
+        write(f"Vexil {settings.VERSION} on {url}")
+        write(f"  database: {connection.vendor}, data directory: {settings.DATA_DIR}")
+        token = setup_token_issue()
+        if token:
+            write("This install has no administrator yet. Either:")
+            write(f"  open {url}/api/v1/users/config/init/ with the one-time setup token {token}")
+            write("  or run: vexil bootstrap --email you@example.com")
+        else:
+            write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")

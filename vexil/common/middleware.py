@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from vexil.common.errors import render_error
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class AdminIPRestrictionMiddleware:
+    """Serve ``/admin/`` only to ``ALLOWED_ADMIN_IP_ADDRESSES`` (addresses or networks) when set.
+
+    The address is the connection's ``REMOTE_ADDR``; behind a proxy, the proxy must pass the
+    client address through as the server's remote address (not a header, which clients can forge).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.networks = [
+            ipaddress.ip_network(entry, strict=False)
+            for entry in settings.ALLOWED_ADMIN_IP_ADDRESSES
+        ]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.networks and request.path.startswith("/admin/") and not self._allowed(request):
+            return render_error(request, 404)
+        return self.get_response(request)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        try:
+            address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+
+class ErrorBodyMiddleware:
+    """Give bodiless error responses (Django's 405 from a class-based view, a bare 404) the
+    standard error body, so no client ever receives an empty or HTML error it did not ask for."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.streaming and not response.content:
+            replacement = render_error(request, response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response

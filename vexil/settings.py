@@ -1,0 +1,255 @@
+"""Django settings, read from the environment (see docs/configuration.md for every variable).
+
+This module never imports Vexil's apps (an import-linter contract keeps it so). A malformed value
+raises :class:`vexil.config.ConfigurationError`, which names the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dj_database_url
+
+from vexil import __version__
+from vexil.config import ConfigurationError, Environment, persistent_secret, url_with_scheme
+
+env = Environment.from_process()
+
+VERSION = __version__
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env.string("VEXIL_DATA_DIR", "var")).resolve()
+
+ENV = env.string("ENV", "local").lower()
+IS_PRODUCTION = ENV in ("production", "prod")
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+
+# --- Secret key ---
+if env.is_set("DJANGO_SECRET_KEY"):
+    SECRET_KEY = env.string("DJANGO_SECRET_KEY")
+elif IS_PRODUCTION:
+    raise ConfigurationError("DJANGO_SECRET_KEY", "set when ENV=production")
+else:
+    # The embedded default: one key generated on first start and shared by every process.
+    SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
+
+# --- Hosts, proxies, HTTPS ---
+ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
+USE_X_FORWARDED_HOST = env.boolean("USE_X_FORWARDED_HOST", False)
+if env.is_set("SECURE_PROXY_SSL_HEADER_NAME"):
+    SECURE_PROXY_SSL_HEADER = (
+        env.string("SECURE_PROXY_SSL_HEADER_NAME"),
+        env.string("SECURE_PROXY_SSL_HEADER_VALUE", "https"),
+    )
+SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_SSL_HOST = env.string("DJANGO_SECURE_SSL_HOST") or None
+SECURE_REDIRECT_EXEMPT = env.items("DJANGO_SECURE_REDIRECT_EXEMPT", [r"^health/"])
+SECURE_HSTS_SECONDS = env.integer("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.boolean("DJANGO_SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = env.boolean("DJANGO_SECURE_CONTENT_TYPE_NOSNIFF", True)
+SECURE_REFERRER_POLICY = env.string("DJANGO_SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env.string(
+    "DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin"
+)
+SESSION_COOKIE_SECURE = env.boolean("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env.boolean("DJANGO_CSRF_COOKIE_SECURE", False)
+ALLOWED_ADMIN_IP_ADDRESSES = env.items("ALLOWED_ADMIN_IP_ADDRESSES")
+CSRF_FAILURE_VIEW = "vexil.common.errors.csrf_failure"
+
+# --- Applications ---
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "vexil.common",
+    "vexil.users",
+]
+
+MIDDLEWARE = [
+    "vexil.common.middleware.AdminIPRestrictionMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vexil.common.middleware.ErrorBodyMiddleware",
+]
+ENABLE_GZIP_COMPRESSION = env.boolean("ENABLE_GZIP_COMPRESSION", False)
+
+ROOT_URLCONF = "vexil.urls"
+WSGI_APPLICATION = "vexil.wsgi.application"
+AUTH_USER_MODEL = "users.User"
+SITE_ID = 1
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---
+_SQLITE_OPTIONS = {
+    # WAL lets readers proceed during a write; IMMEDIATE takes the write lock up front so two
+    # writers queue on the busy timeout instead of failing with "database is locked".
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def _database_from_url(url: str) -> dict[str, object]:
+    url = url_with_scheme("sqlite", "postgres", "postgresql", "pgsql")(url)
+    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    return config
+
+
+DATABASES: dict[str, dict[str, object]]
+if env.is_set("DATABASE_URL"):
+    DATABASES = {
+        "default": env.parsed(
+            "DATABASE_URL",
+            _database_from_url,
+            "a sqlite:///PATH or postgres://USER:PASSWORD@HOST:PORT/NAME URL",
+            dict[str, object](),
+        )
+    }
+elif env.is_set("DJANGO_DB_NAME") or env.is_set("DJANGO_DB_HOST"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env.string("DJANGO_DB_NAME", "vexil"),
+            "USER": env.string("DJANGO_DB_USER", "postgres"),
+            "PASSWORD": env.string("DJANGO_DB_PASSWORD"),
+            "HOST": env.string("DJANGO_DB_HOST", "localhost"),
+            "PORT": str(env.integer("DJANGO_DB_PORT", 5432, minimum=1)),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "vexil.sqlite3"),
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- Cache ---
+REDIS_URL = env.parsed(
+    "REDIS_URL",
+    url_with_scheme("redis", "rediss", "unix"),
+    "a redis://HOST:PORT/DB URL",
+    "",
+)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vexil",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background work ---
+CELERY_BROKER_URL = env.parsed(
+    "CELERY_BROKER_URL",
+    url_with_scheme("redis", "rediss"),
+    "a redis://HOST:PORT/DB URL",
+    "",
+)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Auth ---
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation & static ---
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- REST framework ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vexil.common.negotiation.BrowsableForTrustedNegotiation",
+    "DEFAULT_PAGINATION_CLASS": "vexil.common.pagination.PageNumberPagination",
+    "PAGE_SIZE": 10,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "vexil.common.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vexil API",
+    "DESCRIPTION": "Feature flags and remote configuration, wire-compatible with Flagsmith.",
+    "VERSION": __version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- CORS (management API; the SDK endpoints set their own) ---
+CORS_ALLOWED_ORIGINS = env.items("DJANGO_CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- Logging ---
+LOG_LEVEL: str = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info")
+LOG_FORMAT: str = env.choice("LOG_FORMAT", ("generic", "json"), "generic")
+ACCESS_LOG_LOCATION = env.string("ACCESS_LOG_LOCATION")
+LOGGING_CONFIG = None  # vexil.common.logging configures logging once, in vexil.apps start-up
+logging.getLogger("vexil").setLevel(LOG_LEVEL.upper())
+
+# --- Error reporting ---
+SENTRY_SDK_DSN = env.string("SENTRY_SDK_DSN")
+SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0.0)

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from vexil.users import views as user_views
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("users/config/init/", user_views.initialise, name="instance-initialise"),
+]
+
+urlpatterns = [
+    path("", include("vexil.health.urls")),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "vexil.common.errors.bad_request"
+handler403 = "vexil.common.errors.permission_denied"
+handler404 = "vexil.common.errors.page_not_found"
+handler500 = "vexil.common.errors.server_error"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods
+
+from vexil.users.forms import InitialiseForm
+from vexil.users.selectors import instance_is_initialised
+from vexil.users.services import InstanceAlreadyInitialisedError, instance_initialise
+
+_TEMPLATE = "users/initialise.html"
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def initialise(request: HttpRequest) -> HttpResponse:
+    """First-run page: create the first superuser, guarded by the one-time setup token."""
+    if instance_is_initialised():
+        return _closed(request)
+    form = InitialiseForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            status = 403 if "setup_token" in form.errors else 400
+            return render(request, _TEMPLATE, {"form": form}, status=status)
+        data = form.cleaned_data
+        try:
+            instance_initialise(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["username"],
+                site_name=data["site_name"],
+                site_domain=data["site_domain"],
+            )
+        except InstanceAlreadyInitialisedError:
+            return _closed(request)
+        return render(request, _TEMPLATE, {"done": True, "email": data["email"]}, status=201)
+    return render(request, _TEMPLATE, {"form": form})
+
+
+def _closed(request: HttpRequest) -> HttpResponse:
+    return render(request, _TEMPLATE, {"closed": True}, status=403)
