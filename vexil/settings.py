@@ -74,6 +74,11 @@ INSTALLED_APPS = [
     "corsheaders",
     "vexil.common",
     "vexil.users",
+    "vexil.organisations",
+    "vexil.projects",
+    "vexil.environments",
+    "vexil.permissions",
+    "vexil.audit",
 ]
 
 MIDDLEWARE = [

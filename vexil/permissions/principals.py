@@ -1,0 +1,32 @@
+"""Who is asking: a signed-in :class:`~vexil.users.models.User` or an organisation master API key.
+
+Authentication classes put one of these on ``request.user``. Master keys act on their own
+organisation only; an admin key has an organisation administrator's rights there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vexil.users.models import User
+
+
+@dataclass(frozen=True)
+class MasterKeyPrincipal:
+    key_id: int
+    organisation_id: int
+    name: str
+    is_admin: bool
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_superuser = False
+    is_staff = False
+    pk = None
+
+    def __str__(self) -> str:
+        return f"master API key {self.name!r}"
+
+
+Principal = User | MasterKeyPrincipal

@@ -1,0 +1,137 @@
+"""What a user may see and do. Every queryset the API returns is narrowed through these.
+
+Rules: an organisation ADMIN may do everything in it; a project grant with ``admin`` implies every
+project and environment permission in that project; an environment grant with ``admin`` implies
+every permission on that environment. A user's permissions are the union of their own grants and
+those of every group they belong to. Any project or environment permission implies VIEW of it.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from vexil.environments.models import Environment
+from vexil.organisations.models import Organisation, OrganisationMembership, OrganisationRole
+from vexil.permissions.keys import (
+    ALL_ENVIRONMENT_PERMISSIONS,
+    ALL_PROJECT_PERMISSIONS,
+    EnvironmentPermission,
+    ProjectPermission,
+)
+from vexil.permissions.models import EnvironmentGrant, ProjectGrant
+from vexil.permissions.principals import MasterKeyPrincipal, Principal
+from vexil.projects.models import Project
+from vexil.users.models import User
+
+
+def _grantee(user: User) -> Q:
+    return Q(user=user) | Q(group__users=user)
+
+
+def organisation_role(user: Principal, organisation_id: int) -> str | None:
+    if isinstance(user, MasterKeyPrincipal):
+        if user.organisation_id != organisation_id:
+            return None
+        return OrganisationRole.ADMIN if user.is_admin else OrganisationRole.USER
+    return (
+        OrganisationMembership.objects.filter(user=user, organisation_id=organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def is_organisation_admin(user: Principal, organisation_id: int) -> bool:
+    return organisation_role(user, organisation_id) == OrganisationRole.ADMIN
+
+
+def organisations_for(user: Principal) -> QuerySet[Organisation]:
+    if isinstance(user, MasterKeyPrincipal):
+        return Organisation.objects.filter(id=user.organisation_id)
+    return Organisation.objects.filter(memberships__user=user)
+
+
+def project_permissions(user: Principal, project: Project) -> frozenset[str]:
+    if is_organisation_admin(user, project.organisation_id):
+        return ALL_PROJECT_PERMISSIONS
+    if isinstance(user, MasterKeyPrincipal):
+        return frozenset()
+    granted: set[str] = set()
+    for admin, keys in ProjectGrant.objects.filter(_grantee(user), project=project).values_list(
+        "admin", "permissions"
+    ):
+        if admin:
+            return ALL_PROJECT_PERMISSIONS
+        granted.update(keys)
+    if granted:
+        granted.add(ProjectPermission.VIEW_PROJECT)
+    return frozenset(granted)
+
+
+def is_project_admin(user: Principal, project: Project) -> bool:
+    if is_organisation_admin(user, project.organisation_id):
+        return True
+    if isinstance(user, MasterKeyPrincipal):
+        return False
+    return ProjectGrant.objects.filter(_grantee(user), project=project, admin=True).exists()
+
+
+def environment_permissions(user: Principal, environment: Environment) -> frozenset[str]:
+    if is_project_admin(user, environment.project):
+        return ALL_ENVIRONMENT_PERMISSIONS
+    if isinstance(user, MasterKeyPrincipal):
+        return frozenset()
+    granted: set[str] = set()
+    grants = EnvironmentGrant.objects.filter(_grantee(user), environment=environment)
+    for admin, keys in grants.values_list("admin", "permissions"):
+        if admin:
+            return ALL_ENVIRONMENT_PERMISSIONS
+        granted.update(keys)
+    if granted:
+        granted.add(EnvironmentPermission.VIEW_ENVIRONMENT)
+    return frozenset(granted)
+
+
+def has_project_permission(user: Principal, project: Project, permission: str) -> bool:
+    return permission in project_permissions(user, project)
+
+
+def has_environment_permission(user: Principal, environment: Environment, permission: str) -> bool:
+    return permission in environment_permissions(user, environment)
+
+
+def projects_visible_to(user: Principal) -> QuerySet[Project]:
+    """Projects the user may see: any project grant, any environment grant in it, or org admin."""
+    if isinstance(user, MasterKeyPrincipal):
+        return (
+            Project.objects.filter(organisation_id=user.organisation_id)
+            if user.is_admin
+            else Project.objects.none()
+        )
+    admin_orgs = OrganisationMembership.objects.filter(
+        user=user, role=OrganisationRole.ADMIN
+    ).values("organisation_id")
+    via_project = ProjectGrant.objects.filter(_grantee(user)).values("project_id")
+    via_environment = EnvironmentGrant.objects.filter(_grantee(user)).values(
+        "environment__project_id"
+    )
+    return Project.objects.filter(
+        Q(organisation_id__in=admin_orgs) | Q(id__in=via_project) | Q(id__in=via_environment)
+    ).filter(organisation__memberships__user=user)
+
+
+def environments_visible_to(user: Principal) -> QuerySet[Environment]:
+    """Environments the user may see: an environment grant, project admin, or org admin."""
+    if isinstance(user, MasterKeyPrincipal):
+        if not user.is_admin:
+            return Environment.objects.none()
+        return Environment.objects.filter(project__organisation_id=user.organisation_id)
+    admin_orgs = OrganisationMembership.objects.filter(
+        user=user, role=OrganisationRole.ADMIN
+    ).values("organisation_id")
+    admin_projects = ProjectGrant.objects.filter(_grantee(user), admin=True).values("project_id")
+    via_environment = EnvironmentGrant.objects.filter(_grantee(user)).values("environment_id")
+    return Environment.objects.filter(
+        Q(project__organisation_id__in=admin_orgs)
+        | Q(project_id__in=admin_projects)
+        | Q(id__in=via_environment)
+    ).filter(project__organisation__memberships__user=user)
