@@ -5,6 +5,11 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
+from vexil.audit.services import Actor
+from vexil.organisations.models import Organisation
+from vexil.organisations.services import organisation_create
+from vexil.projects.models import Project
+from vexil.projects.services import project_create
 from vexil.users.models import User
 
 
@@ -32,3 +37,23 @@ def api_client() -> APIClient:
 @pytest.fixture
 def superuser(db: None) -> User:
     return User.objects.create_superuser(email="admin@example.com", password="correct horse 1")
+
+
+# --- The fixture graph: organisation -> project -> environment (features and segments build on it)
+@pytest.fixture
+def organisation_admin(db: None) -> User:
+    return User.objects.create_user(email="owner@example.com", password="correct horse 1")
+
+
+@pytest.fixture
+def organisation(organisation_admin: User) -> Organisation:
+    return organisation_create(
+        name="Acme", creator=organisation_admin, actor=Actor(user=organisation_admin)
+    )
+
+
+@pytest.fixture
+def project(organisation: Organisation, organisation_admin: User) -> Project:
+    return project_create(
+        organisation=organisation, name="Web shop", actor=Actor(user=organisation_admin)
+    )
