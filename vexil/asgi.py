@@ -1,9 +1,10 @@
 """The ASGI application that ``vexil serve`` runs under granian.
 
-Django's request cycle runs as WSGI inside a thread pool (a2wsgi): measured here, that serves a
-Django view about three times faster than Django's own ASGI handler (docs/performance.md). The
-ASGI interface stays on the outside so that long-lived streams can be served by async code
-without holding a thread each.
+SDK paths are answered by the lean handler in ``vexil.sdk`` from in-memory snapshots; everything
+else reaches Django, whose request cycle runs as WSGI inside a thread pool (a2wsgi): measured here,
+that serves a Django view about three times faster than Django's own ASGI handler
+(docs/performance.md). The ASGI interface stays on the outside so that long-lived streams can be
+served by async code without holding a thread each.
 """
 
 import os
@@ -12,6 +13,15 @@ from a2wsgi import WSGIMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
 
-from vexil.wsgi import application as django_application
+from django.conf import settings  # noqa: E402  (needs the settings env)
 
-application = WSGIMiddleware(django_application, workers=16)  # type: ignore[arg-type]
+from vexil.sdk import analytics  # noqa: E402
+from vexil.sdk.app import create_application  # noqa: E402
+from vexil.wsgi import application as django_application  # noqa: E402
+
+analytics.configure(settings.VEXIL_ANALYTICS_FLUSH_SECONDS)
+application = create_application(
+    WSGIMiddleware(django_application, workers=16),  # type: ignore[arg-type]
+    interval=settings.VEXIL_SDK_REFRESH_SECONDS,
+    threads=settings.VEXIL_SDK_THREADS,
+)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "vexil.environments",
     "vexil.permissions",
     "vexil.audit",
+    "vexil.analytics",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,13 @@ SPECTACULAR_SETTINGS = {
 # --- CORS (management API; the SDK endpoints set their own) ---
 CORS_ALLOWED_ORIGINS = env.items("DJANGO_CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- SDK endpoints (the hot path) ---
+# How often each process re-reads environment revisions and keys (changes made through another
+# process become visible within this many seconds).
+VEXIL_SDK_REFRESH_SECONDS = env.number("VEXIL_SDK_REFRESH_SECONDS", 0.5, minimum=0.05)
+VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
+VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
 
 # --- Logging ---
 LOG_LEVEL: str = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info")

@@ -1,0 +1,56 @@
+"""Remote evaluation of one identity against an environment's compiled form.
+
+The rules are the engine's alone; this only builds the identity part of the context the way the
+SDKs do for the same document, so that remote evaluation equals local evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from vexil.engine import CompiledEnvironment
+from vexil.evaluation.document import EnvironmentData
+from vexil.identities.identify import IdentityOverride
+from vexil.identities.models import TraitValue
+
+
+def identity_key(data: EnvironmentData, identifier: str, identity_id: int | None) -> str:
+    """The key hashed for splits (protocol notes §2.7): the composite key, unless a legacy
+    environment hashes stored identities by their id."""
+    document = data.document
+    if not document["use_identity_composite_key_for_hashing"] and identity_id is not None:
+        return str(identity_id)
+    return f"{document['api_key']}_{identifier}"
+
+
+def override_contexts(overrides: Iterable[IdentityOverride]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": str(override.state_id),
+            "name": override.feature_name,
+            "enabled": override.enabled,
+            "value": override.value,
+            "metadata": {"id": override.feature_id, "state_id": override.state_id},
+        }
+        for override in overrides
+    ]
+
+
+def evaluate_identity(
+    compiled: CompiledEnvironment,
+    data: EnvironmentData,
+    *,
+    identifier: str,
+    identity_id: int | None,
+    traits: dict[str, TraitValue],
+    overrides: Iterable[IdentityOverride],
+) -> dict[str, dict[str, Any]]:
+    """The evaluated flags (engine result shape), keyed by feature name, in feature order."""
+    identity = {
+        "identifier": identifier,
+        "key": identity_key(data, identifier, identity_id),
+        "traits": traits,
+    }
+    result = compiled.evaluate(identity, identity_overrides=override_contexts(overrides))
+    return dict(result["flags"])

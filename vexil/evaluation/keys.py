@@ -1,0 +1,57 @@
+"""Plain-data rows of every environment and server-side key, for the SDK layer's key index."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vexil.environments.models import SERVER_KEY_PREFIX, Environment, EnvironmentAPIKey
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentRow:
+    id: int
+    client_key: str
+    revision: int
+    serving: bool  # False when the organisation has stop_serving_flags
+
+
+@dataclass(frozen=True, slots=True)
+class ServerKeyRow:
+    prefix: str
+    digest: str
+    environment_id: int
+    active: bool
+    expires_at: float | None  # epoch seconds
+
+    def accepts(self, plaintext: str, now: float) -> bool:
+        if not self.active or (self.expires_at is not None and self.expires_at <= now):
+            return False
+        return hmac.compare_digest(self.digest, hashlib.sha256(plaintext.encode()).hexdigest())
+
+
+def server_key_prefix(plaintext: str) -> str | None:
+    if not plaintext.startswith(SERVER_KEY_PREFIX):
+        return None
+    return EnvironmentAPIKey.prefix_of(plaintext)
+
+
+class DatabaseKeyLoader:
+    """Two queries, whatever the number of environments and keys."""
+
+    def environments(self) -> Iterator[EnvironmentRow]:
+        rows = Environment.objects.values_list(
+            "id", "api_key", "revision", "project__organisation__stop_serving_flags"
+        )
+        for id_, key, revision, stopped in rows.iterator():
+            yield EnvironmentRow(id_, key, revision, not stopped)
+
+    def server_keys(self) -> Iterator[ServerKeyRow]:
+        rows = EnvironmentAPIKey.objects.values_list(
+            "prefix", "digest", "environment_id", "active", "expires_at"
+        )
+        for prefix, digest, environment_id, active, expires_at in rows.iterator():
+            expiry = expires_at.timestamp() if expires_at else None
+            yield ServerKeyRow(prefix, digest, environment_id, active, expiry)

@@ -1,0 +1,149 @@
+"""The SDK endpoints as a lean ASGI application in front of Django.
+
+``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
+legacy ``traits/`` endpoints (with or without the trailing slash) are answered here from the
+in-memory snapshot of the environment; every other path goes to Django. Work that needs the
+database (identities, traits, a snapshot rebuild) runs on a thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from django.db import close_old_connections
+
+from vexil.environments.services import on_environment_revision
+from vexil.evaluation.keys import DatabaseKeyLoader
+from vexil.sdk import cors, endpoints
+from vexil.sdk.http import (
+    BodyTooLargeError,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    error_response,
+    read_body,
+    send_response,
+)
+from vexil.evaluation.keys import EnvironmentRow
+from vexil.sdk.registry import Registry, ResolvedKey
+from vexil.sdk.snapshot import EnvironmentSnapshot, build_snapshot
+
+logger = logging.getLogger(__name__)
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Handler = Callable[["SDKContext", Request], Awaitable[Response]]
+T = TypeVar("T")
+
+API = "/api/v1/"
+ROUTES: dict[str, tuple[str, Handler]] = {
+    "flags": ("GET", endpoints.flags),
+    "identities": ("GET, POST", endpoints.identities),
+    "environment-document": ("GET", endpoints.environment_document),
+    "analytics/flags": ("POST", endpoints.analytics),
+    "traits": ("POST", endpoints.traits_set),
+    "traits/bulk": ("PUT", endpoints.traits_bulk),
+    "traits/increment-value": ("POST", endpoints.traits_increment),
+}
+_PATHS = {f"{API}{name}{slash}": name for name in ROUTES for slash in ("/", "")}
+
+
+class SDKContext:
+    """What the endpoint functions share in one process: the registry and the thread pool."""
+
+    def __init__(self, registry: Registry[EnvironmentSnapshot], threads: int) -> None:
+        self.registry = registry
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vexil-sdk")
+
+    async def in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(_with_connection, function, *args))
+
+    async def resolve(self, key: str) -> ResolvedKey | None:
+        found = self.registry.lookup(key)
+        if found is None:
+            found = await self.in_thread(self.registry.resolve, key)
+        return found
+
+    async def snapshot(self, environment: EnvironmentRow) -> EnvironmentSnapshot:
+        cached = self.registry.cached_snapshot(environment)
+        if cached is not None:
+            return cached
+        return await self.in_thread(self.registry.snapshot, environment)
+
+
+def _with_connection(function: Callable[..., T], *args: Any) -> T:
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
+
+
+class SDKApplication:
+    def __init__(self, fallback: ASGIApp, context: SDKContext) -> None:
+        self.fallback = fallback
+        self.context = context
+        self._started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            name = _PATHS.get(scope["path"])
+            if name is not None:
+                await self._serve(name, scope, receive, send)
+                return
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self.fallback(scope, receive, send)
+
+    async def _serve(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+        self._start()
+        request = Request.from_scope(scope)
+        methods, handler = ROUTES[name]
+        try:
+            if request.method == "OPTIONS":
+                response = cors.preflight(request, f"{methods}, OPTIONS")
+            elif request.method not in methods.split(", "):
+                response = error_response(405, f'Method "{request.method}" not allowed.',
+                                          "method_not_allowed").header("allow", methods)
+            else:
+                if request.method in ("POST", "PUT"):
+                    request.body = await read_body(receive)
+                response = await handler(self.context, request)
+        except BodyTooLargeError:
+            response = error_response(413, "Request body too large.", "payload_too_large")
+        except Exception:
+            logger.exception("SDK endpoint %s failed", name)
+            response = error_response(500, "Internal Server Error.", "internal_server_error")
+        await send_response(send, response, cors.response_headers(request))
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.context.registry.start_polling()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_application(fallback: ASGIApp, *, interval: float, threads: int) -> SDKApplication:
+    registry: Registry[EnvironmentSnapshot] = Registry(
+        DatabaseKeyLoader(), build_snapshot, interval=interval
+    )
+    # This process sees its own committed changes at once; other processes within `interval`.
+    on_environment_revision(lambda _ids: registry.refresh())
+    return SDKApplication(fallback, SDKContext(registry, threads))

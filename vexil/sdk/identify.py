@@ -1,0 +1,305 @@
+"""``/identities/`` and the legacy ``/traits/`` endpoints: parse, identify, evaluate, respond."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vexil.evaluation.evaluate import evaluate_identity
+from vexil.identities.identify import (
+    IdentifyOutcome,
+    TraitInput,
+    TraitNotIntegerError,
+    TraitOutput,
+    identity_identify,
+    trait_increment,
+)
+from vexil.identities.models import (
+    IDENTIFIER_MAX_LENGTH,
+    TRAIT_KEY_MAX_LENGTH,
+    TRAIT_STRING_MAX_LENGTH,
+)
+from vexil.sdk.http import Request, Response, error_response, json_response
+from vexil.sdk.keys import KeyRefusedError, authenticate
+from vexil.sdk.snapshot import EnvironmentSnapshot
+
+if TYPE_CHECKING:
+    from vexil.sdk.app import SDKContext
+
+INT32 = range(-(2**31), 2**31)
+_TOO_LONG = f"Value string is too long. Must be less than {TRAIT_STRING_MAX_LENGTH} character"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyRequest:
+    identifier: str
+    generated: bool  # no identifier was given: fully transient (protocol notes §1.7, 1)
+    traits: list[TraitInput]
+    transient: bool
+    feature: str | None = None
+    use_stored: bool = True
+
+    def without_traits(self) -> IdentifyRequest:
+        return replace(self, traits=[])
+
+
+class ValidationFailedError(Exception):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        self.errors = errors
+
+
+def invalid(errors: dict[str, Any]) -> Response:
+    return json_response(400, {"detail": "Invalid input.", "code": "invalid", **errors})
+
+
+# --- parsing -------------------------------------------------------------------------------
+def parse_query(request: Request) -> IdentifyRequest | Response:
+    identifier = request.query("identifier") or ""
+    if not identifier:
+        return invalid({"identifier": ["This field is required."]})
+    if len(identifier) > IDENTIFIER_MAX_LENGTH:
+        return invalid({"identifier": [_max_length(IDENTIFIER_MAX_LENGTH)]})
+    transient = bool(request.query("transient"))
+    return IdentifyRequest(
+        identifier, False, [], transient, request.query("feature"), use_stored=not transient
+    )
+
+
+def parse_body(request: Request) -> IdentifyRequest | Response:
+    try:
+        body = request.json()
+    except orjson.JSONDecodeError:
+        return invalid({"non_field_errors": ["The body must be a JSON object."]})
+    if not isinstance(body, dict):
+        return invalid({"non_field_errors": ["The body must be a JSON object."]})
+    try:
+        traits = _traits(body.get("traits"))
+        transient = _boolean(body.get("transient", False), "transient")
+        identifier = _identifier(body.get("identifier"))
+    except ValidationFailedError as failed:
+        return invalid(failed.errors)
+    if identifier is None:
+        return IdentifyRequest(_generated_identifier(traits), True, traits, True)
+    return IdentifyRequest(identifier, False, traits, transient)
+
+
+def _identifier(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailedError({"identifier": ["Not a valid string."]})
+    if len(value) > IDENTIFIER_MAX_LENGTH:
+        raise ValidationFailedError({"identifier": [_max_length(IDENTIFIER_MAX_LENGTH)]})
+    return value
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailedError({name: ["Must be a valid boolean."]})
+    return value
+
+
+def _traits(value: Any) -> list[TraitInput]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationFailedError({"traits": ['Expected a list of items but got type "dict".']})
+    parsed: list[TraitInput] = []
+    errors: list[dict[str, list[str]]] = []
+    for item in value:
+        trait, error = _trait(item)
+        errors.append(error)
+        if trait is not None:
+            parsed.append(trait)
+    if any(errors):
+        raise ValidationFailedError({"traits": errors})
+    return parsed
+
+
+def _trait(item: Any) -> tuple[TraitInput | None, dict[str, list[str]]]:
+    if not isinstance(item, dict):
+        return None, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+    key, value = item.get("trait_key"), item.get("trait_value")
+    if not isinstance(key, str) or not key:
+        return None, {"trait_key": ["This field is required and must be a non-empty string."]}
+    if len(key) > TRAIT_KEY_MAX_LENGTH:
+        return None, {"trait_key": [_max_length(TRAIT_KEY_MAX_LENGTH)]}
+    transient = item.get("transient", False)
+    if not isinstance(transient, bool):
+        return None, {"transient": ["Must be a valid boolean."]}
+    if isinstance(value, str) and len(value) > TRAIT_STRING_MAX_LENGTH:
+        return None, {"trait_value": [_TOO_LONG]}
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT32:
+        # Stored as its digits: the engine reads a string of digits as an integer anyway.
+        value = str(value)
+    if value is not None and not isinstance(value, str | int | float | bool):
+        return None, {"trait_value": ["Must be a string, a number, a boolean or null."]}
+    return TraitInput(key, value, transient), {}
+
+
+def _max_length(limit: int) -> str:
+    return f"Ensure this field has no more than {limit} characters."
+
+
+def _generated_identifier(traits: list[TraitInput]) -> str:
+    """Flagsmith's identifier for identifier-less requests: stable for the same trait set."""
+    present = sorted((t for t in traits if t.value is not None), key=lambda t: t.key)
+    if not present:
+        return uuid.uuid4().hex
+    joined = "".join(f"{t.key}{t.value}" for t in present)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+# --- identifying and responding --------------------------------------------------------------
+def identify(snapshot: EnvironmentSnapshot, request: IdentifyRequest) -> IdentifyOutcome:
+    """Runs on a worker thread: the database part of the call."""
+    if request.generated:
+        traits = [TraitOutput(None, t.key, t.value, True) for t in request.traits if t.value is not None]
+        return IdentifyOutcome(None, traits)
+    return identity_identify(
+        environment_id=snapshot.environment_id,
+        identifier=request.identifier,
+        traits=request.traits,
+        transient=request.transient,
+        persist_traits=snapshot.data.persist_trait_data,
+        use_stored=request.use_stored,
+    )
+
+
+def respond(
+    snapshot: EnvironmentSnapshot,
+    outcome: IdentifyOutcome,
+    request: IdentifyRequest,
+    *,
+    is_server: bool,
+) -> Response:
+    results = evaluate_identity(
+        snapshot.compiled,
+        snapshot.data,
+        identifier=request.identifier,
+        identity_id=outcome.identity_id,
+        traits=outcome.trait_values,
+        overrides=outcome.overrides,
+    )
+    flags = [
+        snapshot.flag_object(result, identity=True)
+        for name, result in results.items()
+        if snapshot.visible(name, result["enabled"], is_server=is_server)
+    ]
+    if request.feature is not None:
+        match = next((f for f in flags if f["feature"]["name"] == request.feature), None)
+        if match is None:
+            return error_response(404, "Given feature not found", "not_found")
+        return json_response(200, match)
+    traits = [] if snapshot.hide_sensitive_data else [
+        {"id": t.id, "trait_key": t.key, "trait_value": t.value, "transient": t.transient}
+        for t in outcome.traits
+    ]
+    return json_response(
+        200, {"identifier": request.identifier, "flags": flags, "traits": traits}
+    )
+
+
+# --- legacy traits endpoints ---------------------------------------------------------------
+class TraitsOperation(enum.Enum):
+    SET = "set"
+    BULK = "bulk"
+    INCREMENT = "increment"
+
+
+_NOT_AUTHORISED = "Organisation is not authorised to store traits."
+_CLIENT_KEY = "Setting traits not allowed with client key."
+
+
+async def legacy_traits(
+    context: SDKContext, request: Request, operation: TraitsOperation
+) -> Response:
+    """``POST traits/``, ``PUT traits/bulk/``, ``POST traits/increment-value/`` (§1.8)."""
+    try:
+        environment, is_server = await authenticate(context, request)
+    except KeyRefusedError as refused:
+        return refused.response
+    snapshot = await context.snapshot(environment)
+    if not snapshot.data.persist_trait_data:
+        return error_response(403, _NOT_AUTHORISED, "permission_denied")
+    if not is_server and not snapshot.allow_client_traits:
+        return invalid({"non_field_errors": [_CLIENT_KEY]})
+    try:
+        body = request.json()
+    except orjson.JSONDecodeError:
+        return invalid({"non_field_errors": ["The body must be JSON."]})
+    if operation is TraitsOperation.INCREMENT:
+        return await _increment(context, snapshot, body)
+    items = body if operation is TraitsOperation.BULK else [body]
+    if not isinstance(items, list):
+        return invalid({"non_field_errors": ["Expected a list of items."]})
+    parsed = [_legacy_item(item) for item in items]
+    errors = [error for _, error in parsed]
+    if any(errors):
+        return invalid({"non_field_errors": errors} if len(errors) > 1 else errors[0])
+    saved = await context.in_thread(_save_legacy, snapshot, [item for item, _ in parsed])
+    if operation is TraitsOperation.SET:
+        return json_response(200, saved[0] if saved else body)
+    return json_response(200, saved)
+
+
+def _legacy_item(item: Any) -> tuple[tuple[str, TraitInput], dict[str, Any]]:
+    placeholder = ("", TraitInput("", None))
+    if not isinstance(item, dict):
+        return placeholder, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+    identity = item.get("identity")
+    identifier = identity.get("identifier") if isinstance(identity, dict) else None
+    try:
+        identifier = _identifier(identifier)
+    except ValidationFailedError as failed:
+        return placeholder, {"identity": failed.errors}
+    if identifier is None:
+        return placeholder, {"identity": {"identifier": ["This field is required."]}}
+    trait, error = _trait({"trait_key": item.get("trait_key"), "trait_value": item.get("trait_value")})
+    if trait is None:
+        return placeholder, error
+    return (identifier, trait), {}
+
+
+def _save_legacy(
+    snapshot: EnvironmentSnapshot, items: list[tuple[str, TraitInput]]
+) -> list[dict[str, Any]]:
+    saved = []
+    for identifier, trait in items:
+        identity_identify(
+            environment_id=snapshot.environment_id, identifier=identifier, traits=[trait],
+            transient=False, persist_traits=True,
+        )
+        if trait.value is not None:
+            saved.append(
+                {"identity": {"identifier": identifier}, "trait_key": trait.key,
+                 "trait_value": trait.value}
+            )
+    return saved
+
+
+async def _increment(context: SDKContext, snapshot: EnvironmentSnapshot, body: Any) -> Response:
+    if not isinstance(body, dict):
+        return invalid({"non_field_errors": ["The body must be a JSON object."]})
+    key, identifier, by = body.get("trait_key"), body.get("identifier"), body.get("increment_by")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(key, str) or not key or len(key) > TRAIT_KEY_MAX_LENGTH:
+        errors["trait_key"] = ["A non-empty string of at most 200 characters is required."]
+    if not isinstance(identifier, str) or not identifier or len(identifier) > IDENTIFIER_MAX_LENGTH:
+        errors["identifier"] = ["A non-empty string of at most 2000 characters is required."]
+    if not isinstance(by, int) or isinstance(by, bool) or by not in INT32:
+        errors["increment_by"] = ["A valid integer is required."]
+    if errors:
+        return invalid(errors)
+    try:
+        value = await context.in_thread(
+            trait_increment, snapshot.environment_id, identifier, key, by
+        )
+    except TraitNotIntegerError:
+        return invalid({"trait_key": ["This trait's value is not an integer."]})
+    return json_response(200, {"trait_key": key, "trait_value": value, "identifier": identifier})

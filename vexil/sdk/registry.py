@@ -1,0 +1,215 @@
+"""The SDK hot path's in-process view of environments: which keys are valid, and the current
+precomputed snapshot of each environment.
+
+Every process keeps the whole key index in memory (client keys and server-key prefixes of every
+environment), so an unknown key is refused without touching the database. A poller reloads the
+index and the environments' revisions every ``interval`` seconds (and at once when this process
+commits a change), and drops or rebuilds snapshots whose revision moved. That is what makes a
+change committed through the management API visible on every process within a second, with or
+without Redis.
+
+Keys created since the last poll are found by a database fallback that is rate-limited and backed
+by a negative cache, so a scanner trying random keys cannot turn into database load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from vexil.evaluation.keys import EnvironmentRow, ServerKeyRow, server_key_prefix
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedKey:
+    environment: EnvironmentRow
+    is_server: bool
+
+
+class Snapshot(Protocol):
+    @property
+    def revision(self) -> int: ...
+
+
+S = TypeVar("S", bound=Snapshot)
+
+
+class Loader(Protocol):
+    """Reads the index from the database (vexil.evaluation.keys.DatabaseKeyLoader)."""
+
+    def environments(self) -> Iterable[EnvironmentRow]: ...
+
+    def server_keys(self) -> Iterable[ServerKeyRow]: ...
+
+
+@dataclass
+class _Index:
+    by_client_key: dict[str, EnvironmentRow]
+    by_id: dict[int, EnvironmentRow]
+    server_keys: dict[str, ServerKeyRow]
+
+
+class _MissGuard:
+    """Negative cache plus a token bucket on database look-ups for keys not in the index."""
+
+    def __init__(self, per_second: float, negative_ttl: float, max_entries: int = 10_000) -> None:
+        self.per_second = per_second
+        self.negative_ttl = negative_ttl
+        self.max_entries = max_entries
+        self._tokens = per_second
+        self._stamp = time.monotonic()
+        self._negative: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def may_look_up(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            expiry = self._negative.get(key)
+            if expiry is not None and expiry > now:
+                return False
+            self._tokens = min(
+                self.per_second, self._tokens + (now - self._stamp) * self.per_second
+            )
+            self._stamp = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def remember_unknown(self, key: str) -> None:
+        with self._lock:
+            if len(self._negative) >= self.max_entries:
+                self._negative.clear()
+            self._negative[key] = time.monotonic() + self.negative_ttl
+
+
+class Registry(Generic[S]):
+    """Key index, revisions and snapshots for one process. Thread-safe."""
+
+    def __init__(
+        self,
+        loader: Loader,
+        build: Callable[[int], S],
+        *,
+        interval: float = 0.5,
+        misses_per_second: float = 2.0,
+        negative_ttl: float = 10.0,
+    ) -> None:
+        self._loader = loader
+        self._build = build
+        self.interval = interval
+        self._misses = _MissGuard(misses_per_second, negative_ttl)
+        self._index = _Index({}, {}, {})
+        self._snapshots: dict[int, S] = {}
+        self._build_locks: dict[int, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._loaded = False
+
+    # --- keys ---------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def lookup(self, key: str) -> ResolvedKey | None:
+        """In-memory only (safe on the event loop); None may mean "not loaded yet"."""
+        return self._lookup(key) if self._loaded else None
+
+    def resolve(self, key: str) -> ResolvedKey | None:
+        """The environment a key opens, or None. In-memory; a key missing from the index (created
+        since the last poll) triggers a refresh, at most ``misses_per_second`` times a second
+        and once per unknown key per ``negative_ttl``."""
+        self._ensure_loaded()
+        found = self._lookup(key)
+        if found is None and self._misses.may_look_up(key):
+            self.refresh()
+            found = self._lookup(key)
+            if found is None:
+                self._misses.remember_unknown(key)
+        return found
+
+    def _lookup(self, key: str) -> ResolvedKey | None:
+        index = self._index
+        prefix = server_key_prefix(key)
+        if prefix is None:
+            environment = index.by_client_key.get(key)
+            return ResolvedKey(environment, is_server=False) if environment else None
+        row = index.server_keys.get(prefix)
+        if row is None or not row.accepts(key, time.time()):
+            return None
+        environment = index.by_id.get(row.environment_id)
+        return ResolvedKey(environment, is_server=True) if environment else None
+
+    # --- snapshots ------------------------------------------------------------------------
+    def snapshot(self, environment: EnvironmentRow) -> S:
+        """The snapshot for the environment's current revision, built once per revision."""
+        current = self._snapshots.get(environment.id)
+        if current is not None and current.revision >= environment.revision:
+            return current
+        with self._build_lock(environment.id):
+            current = self._snapshots.get(environment.id)
+            if current is not None and current.revision >= environment.revision:
+                return current
+            fresh = self._build(environment.id)
+            self._snapshots[environment.id] = fresh
+            return fresh
+
+    def cached_snapshot(self, environment: EnvironmentRow) -> S | None:
+        """The snapshot if it is current, without building (for the async fast path)."""
+        current = self._snapshots.get(environment.id)
+        if current is not None and current.revision >= environment.revision:
+            return current
+        return None
+
+    def _build_lock(self, environment_id: int) -> threading.Lock:
+        with self._locks_lock:
+            return self._build_locks.setdefault(environment_id, threading.Lock())
+
+    # --- freshness ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the key index and revisions; forget snapshots of changed environments."""
+        with self._refresh_lock:
+            environments = list(self._loader.environments())
+            server_keys = {row.prefix: row for row in self._loader.server_keys()}
+            by_id = {row.id: row for row in environments}
+            self._index = _Index({row.client_key: row for row in environments}, by_id, server_keys)
+            self._loaded = True
+            for environment_id, snapshot in list(self._snapshots.items()):
+                row = by_id.get(environment_id)
+                if row is None or snapshot.revision < row.revision:
+                    self._snapshots.pop(environment_id, None)
+
+    def current(self, environment_id: int) -> EnvironmentRow | None:
+        return self._index.by_id.get(environment_id)
+
+    def wake(self) -> None:
+        """Ask the poller to refresh now (this process just committed a change)."""
+        self._wake.set()
+
+    def start_polling(self) -> None:
+        with self._refresh_lock:
+            if self._poller is not None and self._poller.is_alive():
+                return
+            self._poller = threading.Thread(target=self._poll, name="vexil-sdk-poller", daemon=True)
+            self._poller.start()
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.refresh()
+
+    def _poll(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.refresh()
+            except Exception:
+                logger.exception("Refreshing the SDK key index failed; keeping the last one")

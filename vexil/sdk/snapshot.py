@@ -1,0 +1,117 @@
+"""Everything the SDK endpoints serve that does not depend on the caller, per environment
+revision: built once when the revision moves, then served from memory."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from email.utils import format_datetime
+from typing import Any
+
+import orjson
+
+from vexil.engine import CompiledEnvironment, compile_environment
+from vexil.evaluation.context import environment_context
+from vexil.evaluation.document import EnvironmentData, build_environment_data
+
+_SENSITIVE_FLAG_FIELDS = ("id", "environment", "identity", "feature_segment")
+_SENSITIVE_FEATURE_FIELDS = ("created_date", "description", "initial_value", "default_enabled")
+
+
+@dataclass(frozen=True)
+class EnvironmentSnapshot:
+    revision: int
+    data: EnvironmentData
+    compiled: CompiledEnvironment
+    hide_disabled_flags: bool
+    hide_sensitive_data: bool
+    allow_client_traits: bool
+    server_only_features: frozenset[str]
+    updated_at_header: str  # X-Flagsmith-Document-Updated-At
+    last_modified: str  # HTTP date, second precision
+    updated_at_seconds: int
+    etag: str
+    document_body: bytes
+    flags_body: dict[bool, bytes]  # keyed by "is a server key"
+    flag_bodies: dict[tuple[bool, str], bytes]  # ?feature=<name>
+    feature_ids: dict[str, int]
+
+    @property
+    def environment_id(self) -> int:
+        return self.data.environment_id
+
+    def flag_object(self, result: dict[str, Any], *, identity: bool) -> dict[str, Any]:
+        """The wire shape of one evaluated flag (protocol notes §1.5 / §1.6)."""
+        metadata = result["metadata"]
+        link = self.data.states.get(metadata["state_id"])
+        flag: dict[str, Any] = {
+            "id": metadata["state_id"],
+            "feature": self.data.features[metadata["id"]],
+            "feature_state_value": result["value"],
+            "environment": self.data.environment_id,
+            "identity": link.identity_id if link and identity else None,
+            "feature_segment": link.feature_segment_id if link else None,
+            "enabled": result["enabled"],
+        }
+        if identity:
+            flag["variant"] = result["variant"]
+        if self.hide_sensitive_data:
+            flag = _redacted(flag)
+        return flag
+
+    def visible(self, name: str, enabled: bool, *, is_server: bool) -> bool:
+        if not is_server and name in self.server_only_features:
+            return False
+        return enabled or not self.hide_disabled_flags
+
+
+def _redacted(flag: dict[str, Any]) -> dict[str, Any]:
+    feature = {**flag["feature"], **dict.fromkeys(_SENSITIVE_FEATURE_FIELDS)}
+    return {**flag, **dict.fromkeys(_SENSITIVE_FLAG_FIELDS), "feature": feature}
+
+
+def build_snapshot(environment_id: int) -> EnvironmentSnapshot:
+    data = build_environment_data(environment_id)
+    document = data.document
+    compiled = compile_environment(environment_context(document))
+    document_body = orjson.dumps(document)
+    hide_disabled = document["hide_disabled_flags"]
+    if hide_disabled is None:
+        hide_disabled = document["project"]["hide_disabled_flags"]
+    server_only_ids = set(document["project"]["server_key_only_feature_ids"])
+    snapshot = EnvironmentSnapshot(
+        revision=data.revision,
+        data=data,
+        compiled=compiled,
+        hide_disabled_flags=bool(hide_disabled),
+        hide_sensitive_data=document["hide_sensitive_data"],
+        allow_client_traits=document["allow_client_traits"],
+        server_only_features=frozenset(
+            s["feature"]["name"] for s in document["feature_states"]
+            if s["feature"]["id"] in server_only_ids
+        ),
+        updated_at_header=repr(data.updated_at.timestamp()),
+        last_modified=format_datetime(data.updated_at.replace(microsecond=0), usegmt=True),
+        updated_at_seconds=int(data.updated_at.timestamp()),
+        etag='"' + hashlib.blake2b(document_body, digest_size=16).hexdigest() + '"',
+        document_body=document_body,
+        flags_body={},
+        flag_bodies={},
+        feature_ids={s["feature"]["name"]: s["feature"]["id"] for s in document["feature_states"]},
+    )
+    _precompute_environment_flags(snapshot)
+    return snapshot
+
+
+def _precompute_environment_flags(snapshot: EnvironmentSnapshot) -> None:
+    """``/flags/``: environment defaults only (no segments, no split: the control value)."""
+    defaults = snapshot.compiled.evaluate_defaults()["flags"]
+    for is_server in (False, True):
+        flags = []
+        for name, result in defaults.items():
+            if not snapshot.visible(name, result["enabled"], is_server=is_server):
+                continue
+            flag = snapshot.flag_object(result, identity=False)
+            flags.append(flag)
+            snapshot.flag_bodies[(is_server, name)] = orjson.dumps(flag)
+        snapshot.flags_body[is_server] = orjson.dumps(flags)
