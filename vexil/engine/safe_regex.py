@@ -48,9 +48,9 @@ _RE2_UNSUPPORTED_OPCODES: Final = frozenset(
         getattr(sre_constants, "POSSESSIVE_REPEAT", sre_constants.GROUPREF),
     }
 )
-_UNICODE_AWARE_AT_CODES: Final = frozenset(
-    {sre_constants.AT_BOUNDARY, sre_constants.AT_NON_BOUNDARY}
-)
+_UNICODE_AWARE_AT_CODES: Final = frozenset({sre_constants.AT_BOUNDARY})
+# Python's \B never matches an empty string; RE2's does.
+_RE2_DIFFERENT_AT_CODES: Final = frozenset({sre_constants.AT_NON_BOUNDARY})
 # Characters Python's `\s` matches in ASCII text but RE2's `\s` does not.
 _PYTHON_ONLY_ASCII_SPACE: Final = frozenset("\x0b\x1c\x1d\x1e\x1f")
 _RAW_SYNTAX_READ_DIFFERENTLY: Final = ("[:", "{,")
@@ -149,7 +149,9 @@ def _walk_group(argument: Any, traits: _PatternTraits) -> None:
 
 
 def _note_anchor(at_code: Any, traits: _PatternTraits) -> None:
-    if at_code in _UNICODE_AWARE_AT_CODES:
+    if at_code in _RE2_DIFFERENT_AT_CODES:
+        traits.re2_unsupported = True
+    elif at_code in _UNICODE_AWARE_AT_CODES:
         traits.unicode_aware = True
     elif at_code is sre_constants.AT_END:
         traits.has_end_anchor = True
@@ -188,12 +190,19 @@ def _fast_matcher(compiled: Any, fallback: Callable[[str], bool]) -> Callable[[s
 
 
 def _compile_fallback(pattern: str) -> Callable[[str], bool]:
+    python_compiled = re.compile(pattern)
     try:
-        compiled = regex.compile(pattern, flags=regex.VERSION0)
+        # `regex` reads `[:alpha:]` as a POSIX class even in its re-compatible mode; an escaped
+        # colon means the same to Python in and out of a set, and is no POSIX class to `regex`.
+        compiled = regex.compile(pattern.replace("[:", "[\\:"), flags=regex.VERSION0)
     except (regex.error, RecursionError, OverflowError, ValueError):
         return _never
 
     def matches(text: str) -> bool:
+        if not text:
+            # Python's own engine does bounded work on an empty input, and `regex` differs
+            # from it there (Python's \B never matches an empty string).
+            return python_compiled.match(text) is not None
         try:
             return compiled.match(text, timeout=FALLBACK_TIMEOUT_SECONDS) is not None
         except TimeoutError:
