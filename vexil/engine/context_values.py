@@ -17,6 +17,7 @@ A trait whose name is exactly the property wins over the JSONPath, and an unpars
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, Final
 
 import jsonpath_rfc9535
@@ -98,10 +99,18 @@ def _trait_getter(name: str) -> ValueGetter:
     return trait_value
 
 
-def _compile_jsonpath_getter(path: str, static_document: Mapping[str, Any]) -> ValueGetter:
+@lru_cache(maxsize=4096)
+def _parse_jsonpath(path: str) -> jsonpath_rfc9535.JSONPathQuery | None:
+    # Parsed queries are immutable; caching them makes recompiling an environment cheap.
     try:
-        query = jsonpath_rfc9535.compile(path)
+        return jsonpath_rfc9535.compile(path)
     except jsonpath_rfc9535.JSONPathError:
+        return None
+
+
+def _compile_jsonpath_getter(path: str, static_document: Mapping[str, Any]) -> ValueGetter:
+    query = _parse_jsonpath(path)
+    if query is None:
         return _trait_getter(path)
     names = _plain_member_names(query)
     if names is None:

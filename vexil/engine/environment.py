@@ -27,7 +27,6 @@ class _Override(NamedTuple):
     feature_name: str
     priority: float
     state: CompiledFeatureState
-    reason: str
 
 
 class _CompiledSegment(NamedTuple):
@@ -51,7 +50,7 @@ class CompiledEnvironment:
         self._environment_key: str = (context.get("environment") or {}).get("key", "")
         features = context.get("features") or {}
         self._defaults: tuple[CompiledFeatureState, ...] = tuple(
-            CompiledFeatureState(feature) for feature in features.values()
+            CompiledFeatureState(feature, DEFAULT_REASON) for feature in features.values()
         )
         self._segments: tuple[_CompiledSegment, ...] = tuple(
             _compile_segment(segment, static_document)
@@ -71,13 +70,14 @@ class CompiledEnvironment:
             self._static_document,
         )
         segments, winners = self._match_segments(subject)
+        key = subject.key
         flags: dict[str, FlagResult] = {}
         for default in self._defaults:
-            winner = winners.get(default.name)
-            if winner is None:
-                flags[default.name] = default.result(DEFAULT_REASON, subject.key)
-            else:
-                flags[default.name] = winner.state.result(winner.reason, subject.key)
+            name = default.name
+            winner = winners.get(name) if winners else None
+            state = default if winner is None else winner.state
+            unsplit = state.unsplit
+            flags[name] = unsplit.copy() if unsplit is not None else state.result(key)
         return {"flags": flags, "segments": segments}
 
     def evaluate_defaults(self) -> EvaluationResult:
@@ -86,7 +86,7 @@ class CompiledEnvironment:
         This is what the core API and the SDKs serve for environment-level flags: segment
         overrides never apply without an identity, and multivariate values stay on control.
         """
-        flags = {default.name: default.result(DEFAULT_REASON, None) for default in self._defaults}
+        flags = {default.name: default.result(None) for default in self._defaults}
         return {"flags": flags, "segments": []}
 
     def _enrich(self, identity: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -133,7 +133,7 @@ def _compile_segment(
         result["metadata"] = segment["metadata"]
     reason = f"{_TARGETING_MATCH}{name}"
     overrides = tuple(
-        _Override(override["name"], _priority(override), CompiledFeatureState(override), reason)
+        _Override(override["name"], _priority(override), CompiledFeatureState(override, reason))
         for override in segment.get("overrides") or ()
     )
     matches = compile_segment_rules(segment.get("rules"), segment.get("key"), static_document)

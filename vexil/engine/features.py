@@ -28,28 +28,33 @@ class _Band(NamedTuple):
 
 
 class CompiledFeatureState:
-    """One FeatureContext, ready to produce a flag result for any identity key. Immutable."""
+    """One FeatureContext with the reason it is served under (DEFAULT or a segment's
+    TARGETING_MATCH), ready to produce a flag result for any identity key. Immutable."""
 
-    __slots__ = ("_bands", "_hasher", "enabled", "metadata", "name", "value")
+    __slots__ = ("_bands", "_hasher", "enabled", "metadata", "name", "reason", "unsplit", "value")
 
-    def __init__(self, feature: Mapping[str, Any]) -> None:
+    def __init__(self, feature: Mapping[str, Any], reason: str) -> None:
         self.name: str = feature["name"]
         self.enabled: bool = feature.get("enabled", False)
         self.value: Any = feature.get("value")
+        value = self.value
+        self.reason = reason
         # Flagsmith omits `metadata` from the result when it is absent or empty.
         self.metadata: Mapping[str, Any] | None = feature.get("metadata") or None
         self._bands = _bands_of(feature.get("variants") or ())
         self._hasher = PrefixHasher(feature.get("key")) if self._bands else None
+        # Most flags have no split: their result is always this, copied per call.
+        self.unsplit: FlagResult | None = None if self._bands else self._flag(value, reason, None)
 
-    def result(self, reason: str, identity_key: str | None) -> FlagResult:
+    def result(self, identity_key: str | None) -> FlagResult:
         """The flag result for an identity key (None: no identity, so no split)."""
         if self._hasher is None or identity_key is None:
-            return self._flag(self.value, reason, None)
+            return self._flag(self.value, self.reason, None)
         percentage = self._hasher.percentage(identity_key)
         for band in self._bands:
             if band.start <= percentage < band.limit:
                 return self._flag(band.value, band.reason, band.variant)
-        return self._flag(self.value, reason, CONTROL_VARIANT)
+        return self._flag(self.value, self.reason, CONTROL_VARIANT)
 
     def _flag(self, value: Any, reason: str, variant: str | None) -> FlagResult:
         flag: FlagResult = {

@@ -11,14 +11,13 @@ import json
 import operator
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import semver
 
 from vexil.engine.context_values import Subject, ValueGetter, compile_value_getter
 from vexil.engine.hashing import PrefixHasher
 from vexil.engine.safe_regex import compile_regex
-from vexil.engine.types import ContextValue
 
 Predicate = Callable[[Subject], bool]
 Comparison = Callable[[Any, Any], bool]
@@ -41,6 +40,13 @@ class _Invalid:
 
 
 _INVALID: Final = _Invalid()
+
+
+@lru_cache(maxsize=4096)
+def _cached_regex(pattern: str) -> Callable[[str], bool]:
+    # Segments are recompiled for every environment revision (and on every one-shot
+    # get_evaluation_result call) but their patterns rarely change; the predicates are pure.
+    return compile_regex(pattern)
 
 
 def compile_condition(
@@ -134,7 +140,7 @@ def _not_contains(getter: ValueGetter, value: Any, segment_key: object) -> Predi
 
 
 def _regex(getter: ValueGetter, value: Any, segment_key: object) -> Predicate:
-    matches = compile_regex(str(value))
+    matches = _cached_regex(str(value))
 
     def regex_matches(subject: Subject) -> bool:
         context_value = getter(subject)
@@ -185,16 +191,22 @@ _BUILDERS: Final[dict[str, Callable[[ValueGetter, Any, object], Predicate]]] = {
 }
 
 
-class _TypedValues:
+class _TypedValues(NamedTuple):
     """The condition value cast once to each type a context value can have (§2.5 (b))."""
 
-    __slots__ = ("as_bool", "as_float", "as_int", "as_str")
+    as_str: str
+    as_bool: bool
+    as_int: int | _Invalid
+    as_float: float | _Invalid
 
-    def __init__(self, value: Any) -> None:
-        self.as_bool: bool = value not in _FALSE_STRINGS
-        self.as_int: int | _Invalid = _cast(int, value)
-        self.as_float: float | _Invalid = _cast(float, value)
-        self.as_str: str = str(value)
+
+def _typed_values(value: Any) -> _TypedValues:
+    return _TypedValues(
+        as_str=str(value),
+        as_bool=value not in _FALSE_STRINGS,
+        as_int=_cast(int, value),
+        as_float=_cast(float, value),
+    )
 
 
 def _cast(cast: Callable[[Any], Any], value: Any) -> Any:
@@ -205,44 +217,46 @@ def _cast(cast: Callable[[Any], Any], value: Any) -> Any:
 
 
 def _typed_comparison(getter: ValueGetter, compare: Comparison, value: Any) -> Predicate:
-    typed = _TypedValues(value)
+    if compare is operator.contains:
+        return _contains(getter, value)
+    typed = _typed_values(value)
     on_semver = _semver_comparison(compare, value)
+    as_str, as_bool, as_int, as_float = typed.as_str, typed.as_bool, typed.as_int, typed.as_float
 
+    # One closure per condition, branching on the context value's type in the order of how
+    # often each type occurs. Same-type comparisons of str/int/float/bool cannot raise.
     def matches(subject: Subject) -> bool:
         context_value = getter(subject)
-        if context_value is None:
-            return False
         value_type = type(context_value)
         if value_type is str:
             if on_semver is not None:
                 return on_semver(context_value)  # type: ignore[arg-type]
-            return _safe_compare(compare, context_value, typed.as_str)
-        return _compare_non_string(compare, context_value, value_type, typed)
+            return bool(compare(context_value, as_str))
+        if value_type is int:
+            return as_int is not _INVALID and bool(compare(context_value, as_int))
+        if value_type is float:
+            return as_float is not _INVALID and bool(compare(context_value, as_float))
+        if value_type is bool:
+            return bool(compare(context_value, as_bool))
+        return False  # null never matches
 
     return matches
 
 
-def _compare_non_string(
-    compare: Comparison, context_value: ContextValue, value_type: type, typed: _TypedValues
-) -> bool:
-    if value_type is bool:
-        cast: Any = typed.as_bool
-    elif value_type is int:
-        cast = typed.as_int
-    elif value_type is float:
-        cast = typed.as_float
-    else:  # a str subclass: Flagsmith compares it as a string
-        cast = typed.as_str
-    if cast is _INVALID:
-        return False
-    return _safe_compare(compare, context_value, cast)
+def _contains(getter: ValueGetter, value: Any) -> Predicate:
+    # Only text contains anything: Flagsmith's `in` on a number or bool raises, i.e. no match.
+    needle = str(value)
+    on_semver = _semver_comparison(operator.contains, value)
 
+    def contains(subject: Subject) -> bool:
+        context_value = getter(subject)
+        if type(context_value) is not str:
+            return False
+        if on_semver is not None:
+            return on_semver(context_value)
+        return needle in context_value
 
-def _safe_compare(compare: Comparison, left: Any, right: Any) -> bool:
-    try:
-        return bool(compare(left, right))
-    except TypeError:  # CONTAINS on a number
-        return False
+    return contains
 
 
 def _semver_comparison(compare: Comparison, value: Any) -> Callable[[str], bool] | None:
@@ -252,13 +266,14 @@ def _semver_comparison(compare: Comparison, value: Any) -> Callable[[str], bool]
     version_text = value[: -len(_SEMVER_SUFFIX)]
     if compare is operator.contains:
         return _semver_contains(version_text)
-    target = _parse_semver(version_text)
+    target = parse_semver(version_text)
     if target is None:
         return _never_str
+    target_key = target.precedence
 
     def compare_versions(context_value: str) -> bool:
-        version = _parse_semver(context_value)
-        return version is not None and bool(compare(version, target))
+        version = parse_semver(context_value)
+        return version is not None and bool(compare(version.precedence, target_key))
 
     return compare_versions
 
@@ -267,7 +282,7 @@ def _semver_contains(version_text: str) -> Callable[[str], bool]:
     # Flagsmith applies `in` to a parsed Version, which iterates (major, minor, patch,
     # prerelease, build): a text value can only equal the prerelease or build part.
     def contains(context_value: str) -> bool:
-        version = _parse_semver(context_value)
+        version = parse_semver(context_value)
         return version is not None and version_text in (version.prerelease, version.build)
 
     return contains
@@ -277,11 +292,39 @@ def _never_str(context_value: str) -> bool:
     return False
 
 
+class ParsedVersion(NamedTuple):
+    """A strict SemVer 2.0 version with a tuple that orders like SemVer precedence."""
+
+    precedence: tuple[Any, ...]
+    prerelease: str | None
+    build: str | None
+
+
 @lru_cache(maxsize=4096)
-def _parse_semver(text: str) -> semver.Version | None:
-    # Cached: identities share few distinct app versions, and parsing is the costly part.
-    # lru_cache is thread-safe and Version objects are never mutated here.
+def parse_semver(text: str) -> ParsedVersion | None:
+    """Parse `text` as strict SemVer 2.0 (None if it is not), cached.
+
+    Identities share few distinct app versions, and parsing is the costly part; comparing the
+    precomputed precedence tuples is then plain tuple comparison. lru_cache is thread-safe.
+    """
     try:
-        return semver.Version.parse(text)
+        version = semver.Version.parse(text)
     except (TypeError, ValueError):
         return None
+    # A release sorts after all its pre-releases; build metadata never counts (SemVer §10-11).
+    release_rank = (1,) if not version.prerelease else (0, _prerelease_key(version.prerelease))
+    precedence = (version.major, version.minor, version.patch, release_rank)
+    return ParsedVersion(precedence, version.prerelease, version.build)
+
+
+def _prerelease_key(prerelease: str) -> tuple[tuple[int, int, str], ...]:
+    # Numeric identifiers sort numerically and before alphanumeric ones, which sort as ASCII;
+    # a shorter list of equal identifiers sorts first (tuple comparison does exactly that).
+    return tuple(_identifier_key(identifier) for identifier in prerelease.split("."))
+
+
+def _identifier_key(identifier: str) -> tuple[int, int, str]:
+    if not identifier.isdigit():
+        return (1, 0, identifier)
+    digits = identifier.lstrip("0") or "0"
+    return (0, len(digits), digits)
