@@ -89,12 +89,12 @@ def test_compile_regex__catastrophic_pattern_on_matching_input__still_matches() 
     assert compile_regex("(a+)+$")("a" * 5000) is True
 
 
-@pytest.mark.parametrize("pattern", ["[", "(", "a**", "(?P<x>a)(?P<x>b)", r"\p{L}"])
+@pytest.mark.parametrize("pattern", ["[", "(", "a**", "(?P<x>a)(?P<x>b)", r"\p{L}", "(?<=a+)b"])
 def test_validate_regex__invalid_pattern__returns_message(pattern: str) -> None:
     assert validate_regex(pattern) is not None
 
 
-@pytest.mark.parametrize("pattern", ["[", "(", "a**"])
+@pytest.mark.parametrize("pattern", ["[", "(", "a**", "(?<=a+)b"])
 def test_compile_regex__invalid_pattern__never_matches(pattern: str) -> None:
     assert compile_regex(pattern)("[(a**") is False
 

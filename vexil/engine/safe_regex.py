@@ -81,10 +81,9 @@ def compile_regex(pattern: str) -> Callable[[str], bool]:
 
     An invalid pattern gives a predicate that is always False.
     """
-    try:
-        tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError):
+    if validate_regex(pattern) is not None:
         return _never
+    tree = sre_parse.parse(pattern)
     traits = _traits_of(pattern, tree)
     fallback = _compile_fallback(pattern)
     if traits.re2_unsupported:
