@@ -8,7 +8,7 @@ revision and calls `evaluate(identity)` for every identity request.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from vexil.engine.context_values import Subject
@@ -21,6 +21,8 @@ from vexil.engine.types import EvaluationResult, FlagResult, SegmentResult
 #: says STATIC when no segment overrides the feature at all).
 DEFAULT_REASON: Final = "DEFAULT"
 _TARGETING_MATCH: Final = "TARGETING_MATCH; segment="
+#: The synthetic segment the SDKs build from a document's identity overrides (protocol §2.1).
+IDENTITY_OVERRIDES_SEGMENT: Final = "identity_overrides"
 
 
 class _Override(NamedTuple):
@@ -57,11 +59,19 @@ class CompiledEnvironment:
             for segment in (context.get("segments") or {}).values()
         )
 
-    def evaluate(self, identity: Mapping[str, Any] | None) -> EvaluationResult:
+    def evaluate(
+        self,
+        identity: Mapping[str, Any] | None,
+        identity_overrides: Sequence[Mapping[str, Any]] = (),
+    ) -> EvaluationResult:
         """Evaluate every segment and flag for `identity` (`identifier`, `key`?, `traits`?).
 
         `identity=None` evaluates the context without an identity, as the engine does:
         segments can still match on `$.environment.*` or IS_NOT_SET conditions.
+
+        `identity_overrides` are this identity's own feature contexts (name, enabled, value,
+        metadata; no variants). They act exactly as the SDKs' synthetic `identity_overrides`
+        segment matching this identity: priority -inf, so they beat every segment override.
         """
         enriched = self._enrich(identity)
         subject = Subject(
@@ -70,6 +80,8 @@ class CompiledEnvironment:
             self._static_document,
         )
         segments, winners = self._match_segments(subject)
+        if identity_overrides:
+            _apply_identity_overrides(identity_overrides, segments, winners)
         key = subject.key
         flags: dict[str, FlagResult] = {}
         for default in self._defaults:
@@ -138,6 +150,23 @@ def _compile_segment(
     )
     matches = compile_segment_rules(segment.get("rules"), segment.get("key"), static_document)
     return _CompiledSegment(matches, result, overrides)
+
+
+def _apply_identity_overrides(
+    overrides: Sequence[Mapping[str, Any]],
+    segments: list[SegmentResult],
+    winners: dict[str, _Override],
+) -> None:
+    segment = _compile_segment(
+        {
+            "name": IDENTITY_OVERRIDES_SEGMENT,
+            "overrides": [{**o, "priority": -math.inf} for o in overrides],
+        },
+        {},
+    )
+    segments.append(dict(segment.result))  # type: ignore[arg-type]
+    for override in segment.overrides:
+        winners[override.feature_name] = override
 
 
 def _priority(override: Mapping[str, Any]) -> float:
