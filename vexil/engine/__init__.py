@@ -1,1 +1,41 @@
-"""The evaluation engine: pure Python, imports nothing of Django or the rest of Vexil."""
+"""Vexil's flag evaluation engine: pure Python, wire-compatible with Flagsmith's engine.
+
+Plain data in, plain data out; nothing of Django or the rest of Vexil is imported here.
+
+* `get_evaluation_result(context)`: evaluate one EvaluationContext (protocol §2).
+* `compile_environment(context)` -> `CompiledEnvironment`: compile once per environment
+  revision, then `.evaluate(identity)` per identity or `.evaluate_defaults()` for `/flags/`.
+* `validate_regex(pattern)`: why a REGEX condition value is unusable, or None.
+"""
+
+from vexil.engine.environment import (
+    DEFAULT_REASON,
+    CompiledEnvironment,
+    compile_environment,
+    get_evaluation_result,
+)
+from vexil.engine.hashing import hashed_percentage
+from vexil.engine.safe_regex import validate_regex
+from vexil.engine.types import (
+    ContextValue,
+    EvaluationContext,
+    EvaluationResult,
+    FlagResult,
+    IdentityContext,
+    SegmentResult,
+)
+
+__all__ = [
+    "DEFAULT_REASON",
+    "CompiledEnvironment",
+    "ContextValue",
+    "EvaluationContext",
+    "EvaluationResult",
+    "FlagResult",
+    "IdentityContext",
+    "SegmentResult",
+    "compile_environment",
+    "get_evaluation_result",
+    "hashed_percentage",
+    "validate_regex",
+]
