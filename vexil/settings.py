@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "vexil.environments",
     "vexil.permissions",
     "vexil.audit",
+    "vexil.tags",
+    "vexil.features",
+    "vexil.segments",
+    "vexil.identities",
 ]
 
 MIDDLEWARE = [

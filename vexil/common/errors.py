@@ -17,6 +17,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions
@@ -30,6 +31,11 @@ _JSON = "application/json"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        # Services validate with Django's ValidationError (they know nothing of HTTP).
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unexpected: DRF would let Django render a 500; give it our shape and log it.
