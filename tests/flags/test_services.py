@@ -516,7 +516,7 @@ def test_identities_bulk_create__query_count_independent_of_size(
     environment: Environment, actor: Actor
 ) -> None:
     def run(prefix: str, count: int) -> int:
-        identities = {
+        identities: dict[str, dict[str, str | int | float | bool]] = {
             f"{prefix}{i}": {"plan": "free", "age": i, "score": 1.5} for i in range(count)
         }
         with CaptureQueriesContext(connection) as queries:
