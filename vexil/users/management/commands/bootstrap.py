@@ -46,7 +46,7 @@ class Command(BaseCommand):
             project = project_create(
                 organisation=organisation, name=options["project"], actor=actor
             )
-            environments = []
+            environments: list[dict[str, str]] = []
             for name in ENVIRONMENT_NAMES:
                 environment = environment_create(project=project, name=name, actor=actor)
                 _, server_key = environment_api_key_create(
@@ -71,8 +71,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Password (shown once): {password}")
         self.stdout.write(f"Organisation: {organisation.name} (id {organisation.pk})")
         self.stdout.write(f"Project: {project.name} (id {project.pk})")
-        for environment in environments:
+        for item in environments:
             self.stdout.write(
-                f"Environment {environment['name']}: client key {environment['client_key']}, "
-                f"server key (shown once) {environment['server_key']}"
+                f"Environment {item['name']}: client key {item['client_key']}, "
+                f"server key (shown once) {item['server_key']}"
             )
