@@ -1,0 +1,9 @@
+"""The tenancy and access half of the management API: auth, organisations, projects, grants,
+audit. Included once from ``vexil.urls`` under ``/api/v1/``."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("vexil.users.urls")),
+    path("", include("vexil.organisations.urls")),
+]
