@@ -6,4 +6,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("vexil.users.urls")),
     path("", include("vexil.organisations.urls")),
+    path("", include("vexil.api_keys.urls")),
+    path("", include("vexil.projects.urls")),
+    path("", include("vexil.permissions.urls")),
+    path("", include("vexil.audit.urls")),
 ]
