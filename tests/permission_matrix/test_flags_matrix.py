@@ -126,6 +126,11 @@ def spare_slot(w: World) -> FeatureSegment:
     return FeatureSegment.objects.get(feature__name="spare", environment=w.environment)
 
 
+def server_key(w: World) -> str:
+    key = EnvironmentAPIKey.objects.get(environment=w.environment)
+    return f"{env(w)}/api-keys/{key.pk}/"
+
+
 def alice(w: World) -> Identity:
     return Identity.objects.get(environment=w.environment, identifier="alice")
 
@@ -151,10 +156,10 @@ ENVIRONMENTS = [
     Case("server key create", "POST", lambda w: f"{env(w)}/api-keys/",
          body=lambda w: {"name": "another"}, expected=env_admin(201)),
     Case("server key update", "PATCH",
-         lambda w: f"{env(w)}/api-keys/{EnvironmentAPIKey.objects.get(environment=w.environment).pk}/",
+         server_key,
          body=lambda w: {"active": False}, expected=env_admin(200)),
     Case("server key delete", "DELETE",
-         lambda w: f"{env(w)}/api-keys/{EnvironmentAPIKey.objects.get(environment=w.environment).pk}/",
+         server_key,
          expected=env_admin(204)),
 ]  # fmt: skip
 
