@@ -213,7 +213,7 @@ def features_bulk_create(
             actor=actor,
             action=AuditAction.CREATE,
             resource_type="feature",
-            resource_id=",".join(str(f.pk) for f in features),
+            resource_id=f"{features[0].pk}..{features[-1].pk}" if features else "",
             log=f"{len(features)} features created",
             organisation_id=project.organisation_id,
             project=project,

@@ -193,7 +193,7 @@ def segments_bulk_create(
             actor=actor,
             action=AuditAction.CREATE,
             resource_type="segment",
-            resource_id=",".join(str(s.pk) for s in segments),
+            resource_id=f"{segments[0].pk}..{segments[-1].pk}" if segments else "",
             log=f"{len(segments)} segments created",
             organisation_id=project.organisation_id,
             project=project,
