@@ -27,6 +27,12 @@ def on_environment_revision(listener: RevisionListener) -> None:
     _revision_listeners.append(listener)
 
 
+def off_environment_revision(listener: RevisionListener) -> None:
+    """Unregister a listener (an SDK application shutting down)."""
+    if listener in _revision_listeners:
+        _revision_listeners.remove(listener)
+
+
 def environment_revision_bump(*, environment_ids: Iterable[int]) -> None:
     """Advance ``revision`` and ``updated_at`` of these environments in the current transaction.
 

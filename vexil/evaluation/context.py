@@ -18,8 +18,7 @@ def environment_context(document: Document) -> dict[str, Any]:
     return {
         "environment": {"key": document["api_key"], "name": document["name"]},
         "features": {
-            state["feature"]["name"]: feature_context(state)
-            for state in document["feature_states"]
+            state["feature"]["name"]: feature_context(state) for state in document["feature_states"]
         },
         "segments": {
             str(segment["id"]): _segment_context(segment)

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from vexil.environments.models import Environment
 from vexil.features.models import FeatureState, MultivariateFeatureStateValue
+from vexil.identities.models import Identity
 from vexil.segments.models import Condition, Segment, SegmentRule
 
 Document = dict[str, Any]
@@ -46,9 +47,7 @@ class EnvironmentData:
 
 
 def build_environment_data(environment_id: int) -> EnvironmentData:
-    environment = Environment.objects.select_related("project__organisation").get(
-        id=environment_id
-    )
+    environment = Environment.objects.select_related("project__organisation").get(id=environment_id)
     states = _states(environment, environment.use_identity_overrides_in_local_eval)
     return EnvironmentData(
         environment_id=environment.id,
@@ -91,7 +90,7 @@ def _document(
     defaults = [s for s in states if s.identity_id is None and s.feature_segment_id is None]
     overrides_by_segment: dict[int, list[FeatureState]] = defaultdict(list)
     for state in states:
-        if state.feature_segment_id is not None:
+        if state.feature_segment is not None:
             overrides_by_segment[state.feature_segment.segment_id].append(state)
     return {
         "id": environment.id,
@@ -199,17 +198,19 @@ def _rule_trees(segment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     level = list(SegmentRule.objects.filter(segment_id__in=segment_ids).order_by("id"))
     while level:
         rules.extend(level)
-        level = list(
-            SegmentRule.objects.filter(rule_id__in=[r.id for r in level]).order_by("id")
-        )
+        level = list(SegmentRule.objects.filter(rule_id__in=[r.id for r in level]).order_by("id"))
     conditions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for condition in Condition.objects.filter(rule_id__in=[r.id for r in rules]).order_by("id"):
         conditions[condition.rule_id].append(
-            {"operator": condition.operator, "property_": condition.property,
-             "value": condition.value or ""}
+            {
+                "operator": condition.operator,
+                "property_": condition.property,
+                "value": condition.value or "",
+            }
         )
-    nodes = {r.id: {"type": r.type, "rules": [], "conditions": conditions.get(r.id, [])}
-             for r in rules}
+    nodes: dict[int, dict[str, Any]] = {
+        r.id: {"type": r.type, "rules": [], "conditions": conditions.get(r.id, [])} for r in rules
+    }
     trees: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for rule in rules:
         if rule.rule_id is not None:
@@ -230,7 +231,7 @@ def _state(
         "enabled": state.enabled,
         "feature_state_value": state.value,
         "feature_segment": (
-            {"priority": state.feature_segment.priority} if state.feature_segment_id else None
+            {"priority": state.feature_segment.priority} if state.feature_segment else None
         ),
         "multivariate_feature_state_values": [
             {
@@ -254,11 +255,11 @@ def _identity_overrides(
     mv_values: dict[int, list[MultivariateFeatureStateValue]],
 ) -> list[dict[str, Any]]:
     by_identity: dict[int, list[FeatureState]] = defaultdict(list)
-    identities = {}
+    identities: dict[int, Identity] = {}
     for state in states:
-        if state.identity_id is not None:
-            by_identity[state.identity_id].append(state)
-            identities[state.identity_id] = state.identity
+        if state.identity is not None:
+            by_identity[state.identity.id].append(state)
+            identities[state.identity.id] = state.identity
     overrides = []
     for identity_id in sorted(by_identity):
         identity = identities[identity_id]

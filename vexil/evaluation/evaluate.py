@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from vexil.engine import CompiledEnvironment
+from vexil.engine import CompiledEnvironment, FlagResult
 from vexil.evaluation.document import EnvironmentData
 from vexil.identities.identify import IdentityOverride
 from vexil.identities.models import TraitValue
@@ -45,7 +45,7 @@ def evaluate_identity(
     identity_id: int | None,
     traits: dict[str, TraitValue],
     overrides: Iterable[IdentityOverride],
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, FlagResult]:
     """The evaluated flags (engine result shape), keyed by feature name, in feature order."""
     identity = {
         "identifier": identifier,

@@ -5,7 +5,7 @@
   overrides, with the incoming traits applied on top.
 * Otherwise the identity is got or created. With the organisation's ``persist_trait_data``,
   incoming traits are upserted (``None`` deletes; a per-trait ``transient`` is used for this
-  evaluation only); without it, nothing is stored and stored ∪ incoming is evaluated.
+  evaluation only); without it, nothing is stored and the union of stored and incoming is evaluated.
 """
 
 from __future__ import annotations
@@ -113,7 +113,9 @@ def _get_or_create(environment_id: int, identifier: str) -> tuple[Identity, bool
         return Identity.objects.get(environment_id=environment_id, identifier=identifier), False
 
 
-def _apply(identity: Identity, stored: dict[str, Trait], traits: list[TraitInput]) -> dict[str, Trait]:
+def _apply(
+    identity: Identity, stored: dict[str, Trait], traits: list[TraitInput]
+) -> dict[str, Trait]:
     """Upsert and delete stored traits; write only what differs."""
     to_delete: list[int] = []
     to_create: list[Trait] = []

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from django.db import close_old_connections
 
-from vexil.environments.services import on_environment_revision
-from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import cors, endpoints
+from vexil.environments.services import off_environment_revision, on_environment_revision
+from vexil.evaluation.keys import DatabaseKeyLoader, EnvironmentRow
+from vexil.sdk import analytics, cors, endpoints
 from vexil.sdk.http import (
     BodyTooLargeError,
     Receive,
@@ -31,7 +31,6 @@ from vexil.sdk.http import (
     read_body,
     send_response,
 )
-from vexil.evaluation.keys import EnvironmentRow
 from vexil.sdk.registry import Registry, ResolvedKey
 from vexil.sdk.snapshot import EnvironmentSnapshot, build_snapshot
 
@@ -61,9 +60,14 @@ class SDKContext:
         self.registry = registry
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vexil-sdk")
 
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
     async def in_thread(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(_with_connection, function, *args))
+        return await loop.run_in_executor(
+            self._executor, partial(_with_connection, function, *args)
+        )
 
     async def resolve(self, key: str) -> ResolvedKey | None:
         found = self.registry.lookup(key)
@@ -91,6 +95,17 @@ class SDKApplication:
         self.fallback = fallback
         self.context = context
         self._started = False
+        # This process sees its own committed changes at once; other processes within the
+        # registry's polling interval.
+        self._on_revision = lambda _ids: context.registry.refresh()
+        on_environment_revision(self._on_revision)
+
+    def close(self) -> None:
+        """Stop polling, forget the revision listener and flush buffered analytics."""
+        off_environment_revision(self._on_revision)
+        self.context.registry.stop_polling()
+        self.context.shutdown()
+        analytics.flush()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -111,8 +126,9 @@ class SDKApplication:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
             elif request.method not in methods.split(", "):
-                response = error_response(405, f'Method "{request.method}" not allowed.',
-                                          "method_not_allowed").header("allow", methods)
+                response = error_response(
+                    405, f'Method "{request.method}" not allowed.', "method_not_allowed"
+                ).header("allow", methods)
             else:
                 if request.method in ("POST", "PUT"):
                     request.body = await read_body(receive)
@@ -136,6 +152,7 @@ class SDKApplication:
                 self._start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -144,6 +161,4 @@ def create_application(fallback: ASGIApp, *, interval: float, threads: int) -> S
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
     )
-    # This process sees its own committed changes at once; other processes within `interval`.
-    on_environment_revision(lambda _ids: registry.refresh())
     return SDKApplication(fallback, SDKContext(registry, threads))

@@ -10,10 +10,21 @@ from vexil.sdk.http import Request, Response
 
 ALLOWED_HEADERS = ", ".join(
     [
-        "accept", "accept-encoding", "authorization", "content-type", "dnt", "origin",
-        "user-agent", "x-csrftoken", "x-requested-with", "x-environment-key",
-        "flagsmith-application-name", "flagsmith-application-version",
-        "flagsmith-sdk-user-agent", "if-modified-since", "if-none-match",
+        "accept",
+        "accept-encoding",
+        "authorization",
+        "content-type",
+        "dnt",
+        "origin",
+        "user-agent",
+        "x-csrftoken",
+        "x-requested-with",
+        "x-environment-key",
+        "flagsmith-application-name",
+        "flagsmith-application-version",
+        "flagsmith-sdk-user-agent",
+        "if-modified-since",
+        "if-none-match",
     ]
 )
 EXPOSED_HEADERS = "Retry-After, X-Flagsmith-Document-Updated-At, ETag, Last-Modified"

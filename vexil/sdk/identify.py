@@ -159,7 +159,9 @@ def _generated_identifier(traits: list[TraitInput]) -> str:
 def identify(snapshot: EnvironmentSnapshot, request: IdentifyRequest) -> IdentifyOutcome:
     """Runs on a worker thread: the database part of the call."""
     if request.generated:
-        traits = [TraitOutput(None, t.key, t.value, True) for t in request.traits if t.value is not None]
+        traits = [
+            TraitOutput(None, t.key, t.value, True) for t in request.traits if t.value is not None
+        ]
         return IdentifyOutcome(None, traits)
     return identity_identify(
         environment_id=snapshot.environment_id,
@@ -196,13 +198,15 @@ def respond(
         if match is None:
             return error_response(404, "Given feature not found", "not_found")
         return json_response(200, match)
-    traits = [] if snapshot.hide_sensitive_data else [
-        {"id": t.id, "trait_key": t.key, "trait_value": t.value, "transient": t.transient}
-        for t in outcome.traits
-    ]
-    return json_response(
-        200, {"identifier": request.identifier, "flags": flags, "traits": traits}
+    traits = (
+        []
+        if snapshot.hide_sensitive_data
+        else [
+            {"id": t.id, "trait_key": t.key, "trait_value": t.value, "transient": t.transient}
+            for t in outcome.traits
+        ]
     )
+    return json_response(200, {"identifier": request.identifier, "flags": flags, "traits": traits})
 
 
 # --- legacy traits endpoints ---------------------------------------------------------------
@@ -260,7 +264,9 @@ def _legacy_item(item: Any) -> tuple[tuple[str, TraitInput], dict[str, Any]]:
         return placeholder, {"identity": failed.errors}
     if identifier is None:
         return placeholder, {"identity": {"identifier": ["This field is required."]}}
-    trait, error = _trait({"trait_key": item.get("trait_key"), "trait_value": item.get("trait_value")})
+    trait, error = _trait(
+        {"trait_key": item.get("trait_key"), "trait_value": item.get("trait_value")}
+    )
     if trait is None:
         return placeholder, error
     return (identifier, trait), {}
@@ -272,13 +278,19 @@ def _save_legacy(
     saved = []
     for identifier, trait in items:
         identity_identify(
-            environment_id=snapshot.environment_id, identifier=identifier, traits=[trait],
-            transient=False, persist_traits=True,
+            environment_id=snapshot.environment_id,
+            identifier=identifier,
+            traits=[trait],
+            transient=False,
+            persist_traits=True,
         )
         if trait.value is not None:
             saved.append(
-                {"identity": {"identifier": identifier}, "trait_key": trait.key,
-                 "trait_value": trait.value}
+                {
+                    "identity": {"identifier": identifier},
+                    "trait_key": trait.key,
+                    "trait_value": trait.value,
+                }
             )
     return saved
 

@@ -111,6 +111,7 @@ class Registry(Generic[S]):
         self._locks_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopped = threading.Event()
         self._poller: threading.Thread | None = None
         self._loaded = False
 
@@ -205,10 +206,18 @@ class Registry(Generic[S]):
         if not self._loaded:
             self.refresh()
 
+    def stop_polling(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+
     def _poll(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
+            if self._stopped.is_set():
+                return
             try:
                 self.refresh()
             except Exception:

@@ -4,6 +4,7 @@ revision: built once when the revision moves, then served from memory."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import format_datetime
 from typing import Any
@@ -40,7 +41,7 @@ class EnvironmentSnapshot:
     def environment_id(self) -> int:
         return self.data.environment_id
 
-    def flag_object(self, result: dict[str, Any], *, identity: bool) -> dict[str, Any]:
+    def flag_object(self, result: Mapping[str, Any], *, identity: bool) -> dict[str, Any]:
         """The wire shape of one evaluated flag (protocol notes §1.5 / §1.6)."""
         metadata = result["metadata"]
         link = self.data.states.get(metadata["state_id"])
@@ -87,7 +88,8 @@ def build_snapshot(environment_id: int) -> EnvironmentSnapshot:
         hide_sensitive_data=document["hide_sensitive_data"],
         allow_client_traits=document["allow_client_traits"],
         server_only_features=frozenset(
-            s["feature"]["name"] for s in document["feature_states"]
+            s["feature"]["name"]
+            for s in document["feature_states"]
             if s["feature"]["id"] in server_only_ids
         ),
         updated_at_header=repr(data.updated_at.timestamp()),

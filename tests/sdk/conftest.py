@@ -1,0 +1,92 @@
+"""The SDK endpoints, driven in-process through the real ASGI application.
+
+Endpoint database work runs on the application's own thread pool, as in production, so these
+tests need committed data (`transactional_db`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+
+from vexil.audit.services import Actor
+from vexil.environments.models import Environment
+from vexil.environments.services import environment_api_key_create
+from vexil.sdk.app import SDKApplication, create_application
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+async def _not_found(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 404, "headers": []})
+    await send({"type": "http.response.body", "body": b"django"})
+
+
+class SDKClient:
+    def __init__(self, app: SDKApplication) -> None:
+        self.app = app
+
+    def request(
+        self, method: str, path: str, *, key: str | None = None, json: Any = None,
+        headers: dict[str, str] | None = None, query: str = "",
+    ) -> Reply:
+        raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if key is not None:
+            raw_headers.append((b"x-environment-key", key.encode()))
+        body = b"" if json is None else orjson.dumps(json)
+        return asyncio.run(self._call(method, path, query, raw_headers, body))
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("POST", path, **kwargs)
+
+    async def _call(
+        self, method: str, path: str, query: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> Reply:
+        scope = {"type": "http", "method": method, "path": path,
+                 "query_string": query.encode(), "headers": headers}
+        sent: list[dict[str, Any]] = []
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        start = sent[0]
+        headers_out = {k.decode(): v.decode() for k, v in start["headers"]}
+        return Reply(start["status"], headers_out, b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+@pytest.fixture
+def sdk(transactional_db: None) -> Iterator[SDKClient]:
+    app = create_application(_not_found, interval=3600, threads=2)
+    yield SDKClient(app)
+    app.close()
+
+
+@pytest.fixture
+def server_key(environment: Environment, actor: Actor) -> str:
+    _, plaintext = environment_api_key_create(environment=environment, name="backend", actor=actor)
+    return plaintext
