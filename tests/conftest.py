@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from vexil.audit.services import Actor
@@ -57,3 +59,15 @@ def project(organisation: Organisation, organisation_admin: User) -> Project:
     return project_create(
         organisation=organisation, name="Web shop", actor=Actor(user=organisation_admin)
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's deliberate slowness buys nothing in tests and costs seconds per hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters live in the cache; no test inherits another's."""
+    cache.clear()

@@ -7,6 +7,8 @@ raises :class:`vexil.config.ConfigurationError`, which names the variable.
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,6 +74,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "knox",
+    "rest_framework_api_key",  # its abstract key model; its own APIKey table stays empty
+    "axes",
     "vexil.common",
     "vexil.users",
     "vexil.organisations",
@@ -79,6 +84,7 @@ INSTALLED_APPS = [
     "vexil.environments",
     "vexil.permissions",
     "vexil.audit",
+    "vexil.api_keys",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vexil.common.middleware.ErrorBodyMiddleware",
+    # Last, so it sees the response of a locked-out login and replaces it with ours.
+    "axes.middleware.AxesMiddleware",
 ]
 ENABLE_GZIP_COMPRESSION = env.boolean("ENABLE_GZIP_COMPRESSION", False)
 
@@ -207,6 +215,59 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out client before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# User tokens (django-rest-knox): stored as SHA-512 digests, `Authorization: Token <key>`.
+# 0 means tokens never expire (they still end at logout or password change).
+AUTH_TOKEN_TTL_HOURS = env.integer("AUTH_TOKEN_TTL_HOURS", 720, minimum=0)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(hours=AUTH_TOKEN_TTL_HOURS) if AUTH_TOKEN_TTL_HOURS else None,
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTO_REFRESH": False,
+}
+
+# Registration (Flagsmith's names). Invitations come later; until then this decides alone.
+ALLOW_REGISTRATION_WITHOUT_INVITE = env.boolean("ALLOW_REGISTRATION_WITHOUT_INVITE", True)
+USER_CREATE_PERMISSIONS = env.items(
+    "USER_CREATE_PERMISSIONS", ["rest_framework.permissions.AllowAny"]
+)
+
+# Brute-force protection (django-axes): lock a client IP out after AXES_FAILURE_LIMIT failures.
+AXES_ENABLED = env.boolean("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.number("AXES_COOLOFF_MINUTES", 30.0)) or None
+
+
+def _lockout_parameters(value: str) -> list[str | list[str]]:
+    """``ip_address,username`` locks by either; ``username+ip_address`` by the combination."""
+    parameters: list[str | list[str]] = []
+    for item in (part.strip() for part in value.split(",") if part.strip()):
+        names = item.split("+")
+        if any(name not in ("ip_address", "username", "user_agent") for name in names):
+            raise ValueError(item)
+        parameters.append(names if len(names) > 1 else names[0])
+    if not parameters:
+        raise ValueError(value)
+    return parameters
+
+
+AXES_LOCKOUT_PARAMETERS = env.parsed(
+    "AXES_LOCKOUT_PARAMETERS",
+    _lockout_parameters,
+    "a comma-separated list of ip_address, username, user_agent (join with + to combine)",
+    list[str | list[str]](["ip_address"]),
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "vexil.users.lockout.lockout_response"
+AXES_VERBOSE = False
+
 # --- Internationalisation & static ---
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -216,8 +277,27 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
 # --- REST framework ---
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def _throttle_rate(value: str) -> str:
+    if not _RATE.match(value):
+        raise ValueError(value)
+    return value
+
+
+AUTH_THROTTLE_RATE = env.parsed(
+    "AUTH_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/min (per second, min, hour, day)",
+    "10/min",
+)
+
 REST_FRAMEWORK = {
+    # The first class names the 401 challenge (`WWW-Authenticate: Token`).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "vexil.users.authentication.TokenAuthentication",
+        "vexil.api_keys.authentication.MasterAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -232,6 +312,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "vexil.common.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vexil API",
@@ -242,6 +323,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",
+        "EnvironmentPermissionEnum": "vexil.permissions.keys.EnvironmentPermission",
+        "OrganisationRoleEnum": "vexil.organisations.models.OrganisationRole",
+    },
 }
 
 # --- CORS (management API; the SDK endpoints set their own) ---

@@ -94,7 +94,9 @@ def test_drf_error__unauthenticated__standard_shape(api_client) -> None:
         response = api_client.get("/private/", HTTP_ACCEPT="application/json")
         invalid = api_client.post("/validate/", {"name": ""}, format="json")
     clear_url_caches()
-    assert response.status_code == 403
+    # 401 with a challenge: token authentication is the first scheme (as in Flagsmith).
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {
         "detail": "Authentication credentials were not provided.",
         "code": "not_authenticated",

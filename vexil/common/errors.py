@@ -17,6 +17,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions
@@ -30,6 +31,9 @@ _JSON = "application/json"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        # Services validate with Django's exception; the API answers it as any other bad input.
+        exc = exceptions.ValidationError(_validation_detail(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unexpected: DRF would let Django render a 500; give it our shape and log it.
@@ -37,6 +41,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(500), status=500)
     response.data = _shape(exc, response)
     return response
+
+
+def _validation_detail(exc: DjangoValidationError) -> Any:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in errors] for field, errors in exc.message_dict.items()}
+    return {"non_field_errors": [str(message) for message in exc.messages]}
 
 
 def _shape(exc: Exception, response: Response) -> dict[str, Any]:

@@ -25,3 +25,17 @@ class EnvironmentPermission(models.TextChoices):
 # ``ADMIN`` is not a key of its own: it is the ``admin`` flag of a grant, which implies every key.
 ALL_PROJECT_PERMISSIONS = frozenset(ProjectPermission.values)
 ALL_ENVIRONMENT_PERMISSIONS = frozenset(EnvironmentPermission.values)
+
+
+class OrganisationPermission(models.TextChoices):
+    """Organisation-level abilities. There are no organisation grants (yet): an ADMIN has all of
+    them, a USER has CREATE_PROJECT unless the organisation restricts it to administrators."""
+
+    CREATE_PROJECT = "CREATE_PROJECT", "Create projects in the organisation"
+    MANAGE_USERS = "MANAGE_USERS", "Change members' roles and remove members"
+    MANAGE_USER_GROUPS = "MANAGE_USER_GROUPS", "Create, change and delete groups"
+    MANAGE_API_KEYS = "MANAGE_API_KEYS", "Create and revoke master API keys"
+    VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG", "View the organisation's whole audit log"
+
+
+ALL_ORGANISATION_PERMISSIONS = frozenset(OrganisationPermission.values)

@@ -14,8 +14,10 @@ from vexil.environments.models import Environment
 from vexil.organisations.models import Organisation, OrganisationMembership, OrganisationRole
 from vexil.permissions.keys import (
     ALL_ENVIRONMENT_PERMISSIONS,
+    ALL_ORGANISATION_PERMISSIONS,
     ALL_PROJECT_PERMISSIONS,
     EnvironmentPermission,
+    OrganisationPermission,
     ProjectPermission,
 )
 from vexil.permissions.models import EnvironmentGrant, ProjectGrant
@@ -135,3 +137,49 @@ def environments_visible_to(user: Principal) -> QuerySet[Environment]:
         | Q(project_id__in=admin_projects)
         | Q(id__in=via_environment)
     ).filter(project__organisation__memberships__user=user)
+
+
+def organisation_permissions(user: Principal, organisation: Organisation) -> frozenset[str]:
+    """See :class:`~vexil.permissions.keys.OrganisationPermission`."""
+    role = organisation_role(user, organisation.pk)
+    if role == OrganisationRole.ADMIN:
+        return ALL_ORGANISATION_PERMISSIONS
+    user_may_create = not organisation.restrict_project_create_to_admin
+    if role == OrganisationRole.USER and user_may_create and isinstance(user, User):
+        return frozenset({OrganisationPermission.CREATE_PROJECT})
+    return frozenset()
+
+
+def is_environment_admin(user: Principal, environment: Environment) -> bool:
+    """Project admin (so org admin), or an ``admin`` environment grant."""
+    if is_project_admin(user, environment.project):
+        return True
+    if isinstance(user, MasterKeyPrincipal):
+        return False
+    return EnvironmentGrant.objects.filter(
+        _grantee(user), environment=environment, admin=True
+    ).exists()
+
+
+def project_ids_with_permission(user: Principal, permission: str) -> set[int]:
+    """Projects where ``user`` holds ``permission`` through a project grant (not via org admin).
+
+    Evaluated in Python: grants are few per user, and JSON list containment is not portable
+    across SQLite and PostgreSQL.
+    """
+    if isinstance(user, MasterKeyPrincipal):
+        return set()
+    rows = ProjectGrant.objects.filter(_grantee(user)).values_list(
+        "project_id", "admin", "permissions"
+    )
+    return {project_id for project_id, admin, keys in rows if admin or permission in keys}
+
+
+def admin_organisation_ids(user: Principal) -> set[int]:
+    if isinstance(user, MasterKeyPrincipal):
+        return {user.organisation_id} if user.is_admin else set()
+    return set(
+        OrganisationMembership.objects.filter(user=user, role=OrganisationRole.ADMIN).values_list(
+            "organisation_id", flat=True
+        )
+    )

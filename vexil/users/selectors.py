@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from vexil.organisations.models import OrganisationMembership, OrganisationRole
 from vexil.users.models import SetupToken, User
 
 
@@ -17,3 +18,16 @@ def setup_token_is_valid(token: str) -> bool:
     return SetupToken.objects.filter(
         digest=SetupToken.digest_of(token), created_at__gte=oldest_accepted
     ).exists()
+
+
+def organisations_only_administered_by(user: User) -> list[str]:
+    """Names of organisations with other members where ``user`` is the only administrator."""
+    admin_of = OrganisationMembership.objects.filter(user=user, role=OrganisationRole.ADMIN)
+    stranded = []
+    for membership in admin_of.select_related("organisation"):
+        others = OrganisationMembership.objects.filter(
+            organisation_id=membership.organisation_id
+        ).exclude(user=user)
+        if others.exists() and not others.filter(role=OrganisationRole.ADMIN).exists():
+            stranded.append(membership.organisation.name)
+    return stranded

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sites.models import Site
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
+from knox.models import AuthToken
 
 from vexil.users.models import SetupToken, User
-from vexil.users.selectors import instance_is_initialised
+from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
 
 
 class InstanceAlreadyInitialisedError(Exception):
@@ -58,3 +65,112 @@ def site_update(*, name: str, domain: str) -> Site:
 
 def password_generate() -> str:
     return secrets.token_urlsafe(18)
+
+
+# --- Accounts and tokens (the management API's auth endpoints) ---
+
+
+class RegistrationClosedError(Exception):
+    """Self-registration is off (``ALLOW_REGISTRATION_WITHOUT_INVITE=false``)."""
+
+
+class LockedOutError(Exception):
+    """django-axes refuses this client: too many failed logins."""
+
+
+def auth_token_issue(*, user: User) -> str:
+    """Issue a new API token for ``user`` and return its plaintext (shown once, stored hashed)."""
+    _, token = AuthToken.objects.create(user=user)
+    return token
+
+
+def user_login(*, request: HttpRequest, email: str, password: str) -> str:
+    """Check credentials through Django's backends (django-axes counts failures and locks out),
+    and return a new token. Wrong credentials and inactive users get the same answer."""
+    email = User.objects.normalize_email(email).lower()
+    user = authenticate(request=request, email=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise LockedOutError
+    if not isinstance(user, User) or not user.is_active:
+        raise ValidationError("Unable to log in with the provided credentials.")
+    # Signals Django and axes listen to: last_login, and axes resetting this client's failures.
+    user_logged_in.send(sender=User, request=request, user=user)
+    return auth_token_issue(user=user)
+
+
+def auth_token_revoke(*, token: AuthToken) -> None:
+    token.delete()
+
+
+def auth_tokens_revoke_all(*, user: User, keep: AuthToken | None = None) -> int:
+    tokens = AuthToken.objects.filter(user=user)
+    if keep is not None:
+        tokens = tokens.exclude(digest=keep.digest)
+    deleted, _ = tokens.delete()
+    return deleted
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> tuple[User, str]:
+    """Create an account (when self-registration is open) and return it with a first token."""
+    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE:
+        raise RegistrationClosedError
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["A user with this e-mail address already exists."]})
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    validate_password(password, user=candidate)
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    return user, auth_token_issue(user=user)
+
+
+@transaction.atomic
+def user_update(*, user: User, **changes: str) -> User:
+    """Change a user's own profile: first and last name, e-mail address."""
+    unknown = set(changes) - {"email", "first_name", "last_name"}
+    if unknown:
+        raise ValidationError(f"Cannot change {', '.join(sorted(unknown))}.")
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"]).lower()
+        clash = User.objects.filter(email__iexact=changes["email"]).exclude(pk=user.pk)
+        if clash.exists():
+            raise ValidationError({"email": ["A user with this e-mail address already exists."]})
+    fields = [name for name, value in changes.items() if getattr(user, name) != value]
+    for name in fields:
+        setattr(user, name, changes[name])
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def user_password_set(
+    *, user: User, current_password: str, new_password: str, keep: AuthToken | None = None
+) -> None:
+    """Change a password; every other token of the user stops working."""
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["This password is not correct."]})
+    validate_password(new_password, user=user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    auth_tokens_revoke_all(user=user, keep=keep)
+
+
+@transaction.atomic
+def user_delete(*, user: User, current_password: str) -> None:
+    """Delete one's own account. The last administrator of an organisation with other members
+    must first hand the role on, or the organisation would be left with no one to run it."""
+    if user.has_usable_password() and not user.check_password(current_password):
+        raise ValidationError({"current_password": ["This password is not correct."]})
+    stranded = organisations_only_administered_by(user)
+    if stranded:
+        raise ValidationError(
+            "You are the last administrator of: "
+            + ", ".join(sorted(stranded))
+            + ". Make another member an administrator first."
+        )
+    user.delete()

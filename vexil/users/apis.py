@@ -1,0 +1,136 @@
+"""The auth endpoints under ``/api/v1/auth/`` (Flagsmith's djoser-shaped paths)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import logout
+from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vexil.users import services
+from vexil.users.models import User
+from vexil.users.permissions import user_create_permissions
+from vexil.users.serializers import (
+    DeleteAccountInputSerializer,
+    LoginInputSerializer,
+    RegisterInputSerializer,
+    SetPasswordInputSerializer,
+    TokenOutputSerializer,
+    UserSerializer,
+)
+from vexil.users.throttles import AuthRateThrottle
+
+
+class LockedOut(exceptions.APIException):
+    status_code = 429
+    default_detail = "Account locked: too many login attempts. Please try again later."
+    default_code = "locked_out"
+
+
+class IsUser(BasePermission):
+    """A signed-in person (these endpoints mean nothing to a master API key)."""
+
+    message = "This endpoint needs a user's token, not an API key."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, User)
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class RegisterView(APIView):
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "auth"
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [AllowAny(), *user_create_permissions()]
+
+    @extend_schema(request=RegisterInputSerializer, responses={201: TokenOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(RegisterInputSerializer, request)
+        try:
+            _, token = services.user_register(**data)
+        except services.RegistrationClosedError:
+            raise exceptions.PermissionDenied("Registration is by invitation only.") from None
+        return Response({"key": token}, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "auth"
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(request=LoginInputSerializer, responses={200: TokenOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(LoginInputSerializer, request)
+        try:
+            token = services.user_login(request=request._request, **data)
+        except services.LockedOutError:
+            raise LockedOut from None
+        return Response({"key": token})
+
+
+class LogoutView(APIView):
+    permission_classes = (IsAuthenticated, IsUser)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            services.auth_token_revoke(token=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = (IsAuthenticated, IsUser)
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(_user(request)).data)
+
+    @extend_schema(request=UserSerializer, responses=UserSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = UserSerializer(_user(request), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=_user(request), **serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(request=UserSerializer, responses=UserSerializer)
+    def put(self, request: Request) -> Response:
+        return self.patch(request)
+
+    @extend_schema(request=DeleteAccountInputSerializer, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        data = _valid(DeleteAccountInputSerializer, request)
+        services.user_delete(user=_user(request), current_password=data["current_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SetPasswordView(APIView):
+    permission_classes = (IsAuthenticated, IsUser)
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(request=SetPasswordInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(SetPasswordInputSerializer, request)
+        keep = request.auth if isinstance(request.auth, AuthToken) else None
+        services.user_password_set(user=_user(request), keep=keep, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _valid(serializer_class: type[Any], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

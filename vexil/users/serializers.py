@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from vexil.users.models import User
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Send as `Authorization: Token <key>`. Shown once.")
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "last_login",
+            "date_joined",
+            "is_superuser",
+        )
+        read_only_fields = ("id", "last_login", "date_joined", "is_superuser")
+        extra_kwargs = {"email": {"required": False}}
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A user as other members of an organisation see them."""
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "first_name", "last_name")
+        read_only_fields = fields
+
+
+class SetPasswordInputSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class DeleteAccountInputSerializer(serializers.Serializer):
+    current_password = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
+        style={"input_type": "password"},
+        help_text="Required unless the account has no password (e.g. single sign-on only).",
+    )
