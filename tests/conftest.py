@@ -8,10 +8,18 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from vexil.audit.services import Actor
+from vexil.environments.models import Environment
+from vexil.environments.services import environment_create
+from vexil.features.models import Feature, FeatureState
+from vexil.features.services import feature_create
+from vexil.identities.models import Identity
+from vexil.identities.services import identity_create
 from vexil.organisations.models import Organisation
 from vexil.organisations.services import organisation_create
 from vexil.projects.models import Project
 from vexil.projects.services import project_create
+from vexil.segments.models import Segment
+from vexil.segments.services import segment_create
 from vexil.users.models import User
 
 
@@ -71,3 +79,83 @@ def _fast_password_hashing(settings: Any) -> None:
 def _fresh_cache() -> None:
     """Throttle counters live in the cache; no test inherits another's."""
     cache.clear()
+
+
+@pytest.fixture
+def actor(organisation_admin: User) -> Actor:
+    return Actor(user=organisation_admin)
+
+
+@pytest.fixture
+def environment(project: Project, actor: Actor) -> Environment:
+    return environment_create(project=project, name="Development", actor=actor)
+
+
+@pytest.fixture
+def feature(project: Project, environment: Environment, actor: Actor) -> Feature:
+    return feature_create(
+        project=project, name="checkout_button", initial_value="blue", actor=actor
+    )
+
+
+@pytest.fixture
+def feature_state(feature: Feature, environment: Environment) -> FeatureState:
+    return FeatureState.objects.get(
+        feature=feature, environment=environment, identity=None, feature_segment=None
+    )
+
+
+@pytest.fixture
+def segment(project: Project, actor: Actor) -> Segment:
+    return segment_create(
+        project=project,
+        name="power_users",
+        rules=[
+            {
+                "type": "ALL",
+                "rules": [
+                    {
+                        "type": "ANY",
+                        "conditions": [
+                            {
+                                "operator": "GREATER_THAN_INCLUSIVE",
+                                "property": "orders",
+                                "value": "10",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+        actor=actor,
+    )
+
+
+@pytest.fixture
+def identity(environment: Environment, actor: Actor) -> Identity:
+    return identity_create(environment=environment, identifier="alice@example.com", actor=actor)
+
+
+# --- A second tenant, to prove isolation --------------------------------------------------------
+@pytest.fixture
+def other_admin(db: None) -> User:
+    return User.objects.create_user(email="mallory@example.com", password="correct horse 2")
+
+
+@pytest.fixture
+def other_project(other_admin: User) -> Project:
+    actor = Actor(user=other_admin)
+    organisation = organisation_create(name="Evil corp", creator=other_admin, actor=actor)
+    return project_create(organisation=organisation, name="Evil shop", actor=actor)
+
+
+@pytest.fixture
+def other_environment(other_project: Project, other_admin: User) -> Environment:
+    return environment_create(project=other_project, name="Prod", actor=Actor(user=other_admin))
+
+
+@pytest.fixture
+def other_feature(
+    other_project: Project, other_environment: Environment, other_admin: User
+) -> Feature:
+    return feature_create(project=other_project, name="evil_flag", actor=Actor(user=other_admin))

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "apply database migrations"),
     "createsuperuser": ("createsuperuser", "create an administrator interactively"),
     "bootstrap": ("bootstrap", "non-interactive first run: admin, organisation, project, keys"),
+    "seed-demo": (
+        "seed_demo",
+        "create a deterministic demo organisation with flags and identities",
+    ),
     "check": ("vexil_check", "check the configuration, database and cache; non-zero on failure"),
     "version": ("", "print the version"),
     "manage": ("", "run any Django management command"),

@@ -85,6 +85,10 @@ INSTALLED_APPS = [
     "vexil.permissions",
     "vexil.audit",
     "vexil.api_keys",
+    "vexil.tags",
+    "vexil.features",
+    "vexil.segments",
+    "vexil.identities",
 ]
 
 MIDDLEWARE = [

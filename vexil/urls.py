@@ -8,7 +8,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("users/config/init/", user_views.initialise, name="instance-initialise"),
+    # Tenancy first: its fixed paths (environments/permissions/) must win over flags' lookups.
     path("", include("vexil.tenancy_urls")),
+    path("", include("vexil.flags_urls")),
 ]
 
 urlpatterns = [

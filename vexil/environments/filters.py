@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import django_filters
+
+from vexil.environments.models import Environment
+
+
+class EnvironmentFilter(django_filters.FilterSet):
+    project = django_filters.NumberFilter(field_name="project_id")
+
+    class Meta:
+        model = Environment
+        fields = ("project",)

@@ -1,0 +1,17 @@
+from rest_framework.routers import SimpleRouter
+
+from vexil.identities import views
+
+_IDENTITY = r"environments/(?P<environment_api_key>[^/]+)/identities"
+router = SimpleRouter()
+router.register(_IDENTITY, views.IdentityViewSet, basename="identity")
+router.register(
+    _IDENTITY + r"/(?P<identity_pk>\d+)/featurestates",
+    views.IdentityOverrideViewSet,
+    basename="identity-featurestate",
+)
+router.register(
+    _IDENTITY + r"/(?P<identity_pk>\d+)/traits", views.TraitViewSet, basename="identity-trait"
+)
+
+urlpatterns = router.urls
