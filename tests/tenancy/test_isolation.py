@@ -157,7 +157,12 @@ def test_audit_list__filters__narrow_rows(world: World) -> None:
     assert [row["log"] for row in searched] == ["Group 'Developers' created"]
     by_env = client.get(f"/api/v1/audit/?environments={world.environment.pk}").json()
     assert by_env["count"] == AuditLog.objects.filter(environment=world.environment).count()
-    assert by_env["count"] == 2
+    assert {row["log"] for row in by_env["results"]} == {
+        "Environment 'Development' created",
+        f"Permissions of user {world.users['env_editor'].pk} on environment 'Development' granted",
+        f"Permissions of user {world.users['env_viewer'].pk} on environment 'Development' granted",
+    }
+    assert by_env["count"] == 3
 
 
 def test_write_by_master_key__audit_names_the_key(world: World) -> None:
