@@ -328,6 +328,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",
+        "EnvironmentPermissionEnum": "vexil.permissions.keys.EnvironmentPermission",
+        "OrganisationRoleEnum": "vexil.organisations.models.OrganisationRole",
+    },
 }
 
 # --- CORS (management API; the SDK endpoints set their own) ---

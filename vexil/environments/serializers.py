@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vexil.environments.models import Environment, EnvironmentAPIKey
@@ -57,6 +58,7 @@ class EnvironmentSerializer(serializers.ModelSerializer):
     def get_use_v2_feature_versioning(self, environment: Environment) -> bool:
         return False
 
+    @extend_schema_field({"type": "integer", "nullable": True})
     def get_minimum_change_request_approvals(self, environment: Environment) -> None:
         return None
 

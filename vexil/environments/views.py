@@ -40,6 +40,9 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
     admin (clone also CREATE_ENVIRONMENT, since it makes a new environment).
     """
 
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Environment.objects.none()
+
     lookup_field = "api_key"
     lookup_value_regex = "[^/]+"
     filterset_class = EnvironmentFilter
@@ -108,6 +111,9 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
 
 class EnvironmentAPIKeyViewSet(EnvironmentFromURL, viewsets.ModelViewSet):
     """``environments/{api_key}/api-keys/``: server-side keys; environment admins only."""
+
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = EnvironmentAPIKey.objects.none()
 
     serializer_class = EnvironmentAPIKeySerializer
     permission_classes = [IsAuthenticated, IsEnvironmentAdmin]

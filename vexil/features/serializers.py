@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vexil.features.models import (
@@ -36,6 +37,9 @@ def typed_value(data: dict[str, Any], *, default_type: str = ValueType.STRING) -
     return value
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}], "nullable": True}
+)
 class FeatureValueField(serializers.Field):
     """A feature value typed by its JSON type (string, 32-bit integer, boolean or null).
 

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -125,6 +126,9 @@ class FeatureViewSet(ProjectFromURL, viewsets.ModelViewSet):
     """``projects/{id}/features/``; with ``?environment=<id>`` each feature carries that
     environment's state as ``environment_feature_state``."""
 
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Feature.objects.none()
+
     serializer_class = FeatureSerializer
     filterset_class = FeatureFilter
     permission_classes = [IsAuthenticated, HasProjectPermission]
@@ -187,6 +191,9 @@ class FeatureViewSet(ProjectFromURL, viewsets.ModelViewSet):
 class MultivariateOptionViewSet(ProjectFromURL, viewsets.ModelViewSet):
     """``projects/{id}/features/{fid}/mv-options/``."""
 
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = MultivariateFeatureOption.objects.none()
+
     serializer_class = MultivariateOptionSerializer
     permission_classes = [IsAuthenticated, HasProjectPermission]
     project_permissions = {**_WRITE_FEATURE, "destroy": ProjectPermission.CREATE_FEATURE}
@@ -242,6 +249,9 @@ class EnvironmentFeatureStateViewSet(
 ):
     """``environments/{api_key}/featurestates/``: the environment defaults."""
 
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = FeatureState.objects.none()
+
     serializer_class = FeatureStateSerializer
     filterset_class = FeatureStateFilter
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
@@ -266,6 +276,9 @@ class EnvironmentFeatureStateViewSet(
 class FeatureStateViewSet(viewsets.ModelViewSet):
     """``features/featurestates/``: create segment overrides' states; update or delete any state
     the requester may change (identity overrides live under the identity's own endpoint)."""
+
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = FeatureState.objects.none()
 
     serializer_class = FeatureStateSerializer
     filterset_class = GenericFeatureStateFilter
@@ -343,6 +356,9 @@ class FeatureStateViewSet(viewsets.ModelViewSet):
 
 class FeatureSegmentViewSet(viewsets.ModelViewSet):
     """``features/feature-segments/`` (``?environment=&feature=``) and ``update-priorities/``."""
+
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = FeatureSegment.objects.none()
 
     serializer_class = FeatureSegmentSerializer
     filterset_class = FeatureSegmentFilter
@@ -432,6 +448,7 @@ class CreateSegmentOverrideView(EnvironmentFromURL, APIView):
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
     environment_permissions = {"post": EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES}
 
+    @extend_schema(request=SegmentOverrideCreateSerializer, responses={201: FeatureStateSerializer})
     def post(self, request: Request, environment_api_key: str, feature_pk: str) -> Response:
         environment = self.get_environment()
         feature = Feature.objects.filter(project_id=environment.project_id, pk=feature_pk).first()

@@ -54,6 +54,9 @@ class IdentityViewSet(
 ):
     """``environments/{api_key}/identities/`` (``?q=`` search, ``?q="x"`` exact)."""
 
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Identity.objects.none()
+
     serializer_class = IdentitySerializer
     filterset_class = IdentityFilter
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
@@ -91,6 +94,9 @@ class IdentityScoped(EnvironmentFromURL):
 
 class IdentityOverrideViewSet(IdentityScoped, viewsets.ModelViewSet):
     """``environments/{api_key}/identities/{id}/featurestates/``: the identity's overrides."""
+
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = FeatureState.objects.none()
 
     serializer_class = IdentityOverrideSerializer
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
@@ -143,6 +149,9 @@ class IdentityOverrideViewSet(IdentityScoped, viewsets.ModelViewSet):
 class TraitViewSet(IdentityScoped, viewsets.ModelViewSet):
     """``environments/{api_key}/identities/{id}/traits/``; DELETE with
     ``?deleteAllMatchingTraits=true`` removes the key from every identity of the environment."""
+
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Trait.objects.none()
 
     serializer_class = TraitSerializer
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vexil.organisations.models import UserGroup
@@ -25,6 +27,7 @@ class _OrganisationScoped(serializers.PrimaryKeyRelatedField):
         raise NotImplementedError
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class MemberField(_OrganisationScoped):
     def scope(self, organisation_id: int | None) -> Any:
         if organisation_id is None:
@@ -32,6 +35,7 @@ class MemberField(_OrganisationScoped):
         return User.objects.filter(memberships__organisation_id=organisation_id)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class GroupField(_OrganisationScoped):
     def scope(self, organisation_id: int | None) -> Any:
         if organisation_id is None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -77,7 +78,8 @@ class _GrantViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
-            return ProjectGrant.objects.none()
+            model = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
+            return model.objects.none()
         grants = self.grants().filter(**{f"{self.grantee}__isnull": False})
         return grants.select_related(self.grantee).order_by("id")
 
@@ -204,6 +206,15 @@ class _EnvironmentGrants(_GrantViewSet):
         return services.environment_grant_create(environment=self.get_scope(), **data)
 
 
+_API_KEY = OpenApiParameter(
+    "environment_api_key",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The environment's client-side key.",
+)
+
+
+@extend_schema(parameters=[_API_KEY])
 class EnvironmentUserGrantViewSet(_EnvironmentGrants):
     grantee = "user"
     serializer_class = EnvironmentUserGrantSerializer
@@ -224,6 +235,7 @@ class EnvironmentUserGrantViewSet(_EnvironmentGrants):
         return super().partial_update(request, *args, **kwargs)
 
 
+@extend_schema(parameters=[_API_KEY])
 class EnvironmentGroupGrantViewSet(_EnvironmentGrants):
     grantee = "group"
     serializer_class = EnvironmentGroupGrantSerializer

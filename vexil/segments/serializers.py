@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vexil.features.models import Feature
@@ -9,6 +10,9 @@ from vexil.segments.models import CONDITION_VALUE_MAX_LENGTH, Operator, RuleType
 from vexil.segments.selectors import segment_rule_trees
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "nullable": True}
+)
 class ConditionValueField(serializers.Field):
     """Any JSON scalar, stored as a string (Flagsmith coerces condition values the same way)."""
 

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
+from vexil.engine import validate_regex
 from vexil.environments.services import project_environments_revision_bump
 from vexil.features.models import Feature
 from vexil.projects.models import Project
@@ -31,7 +32,6 @@ from vexil.segments.models import (
     Segment,
     SegmentRule,
 )
-from vexil.segments.regex import validate_regex
 
 RuleSpec = Mapping[str, Any]
 

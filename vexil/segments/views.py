@@ -25,6 +25,8 @@ _MANAGE = ProjectPermission.MANAGE_SEGMENTS
 
 
 class SegmentViewSet(ProjectFromURL, viewsets.ModelViewSet):
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Segment.objects.none()
     serializer_class = SegmentSerializer
     filterset_class = SegmentFilter
     permission_classes = [IsAuthenticated, HasProjectPermission]

@@ -21,6 +21,8 @@ _WRITE = ProjectPermission.CREATE_FEATURE
 
 
 class TagViewSet(ProjectFromURL, viewsets.ModelViewSet):
+    # Read by the schema generator only; get_queryset narrows every real request.
+    queryset = Tag.objects.none()
     serializer_class = TagSerializer
     permission_classes = [IsAuthenticated, HasProjectPermission]
     project_permissions = {

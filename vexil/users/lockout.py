@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from vexil.common.errors import render_error
+from vexil.common.errors import render_error, wants_html
+
+LOCKED_OUT_CODE = "locked_out"
 
 
 def lockout_response(
@@ -15,8 +17,12 @@ def lockout_response(
 ) -> HttpResponse:
     # axes puts its defaults for these on django.conf.settings when it loads.
     name = "AXES_COOLOFF_MESSAGE" if settings.AXES_COOLOFF_TIME else "AXES_PERMALOCK_MESSAGE"
-    message = getattr(settings, name, "Too many failed login attempts.")
-    response = render_error(request, settings.AXES_HTTP_RESPONSE_CODE, str(message))
+    message = str(getattr(settings, name, "Too many failed login attempts."))
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    if wants_html(request):  # the Django admin's login form
+        response = render_error(request, status, message)
+    else:
+        response = JsonResponse({"detail": message, "code": LOCKED_OUT_CODE}, status=status)
     if settings.AXES_COOLOFF_TIME:
         response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
