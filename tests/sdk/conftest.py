@@ -7,7 +7,7 @@ tests need committed data (`transactional_db`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +70,8 @@ class SDKClient:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
+        async def send(message: Mapping[str, Any]) -> None:
+            sent.append(dict(message))
 
         await self.app(scope, receive, send)
         start = sent[0]
