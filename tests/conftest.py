@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from vexil.users.models import User
@@ -19,9 +20,30 @@ def require_service(variable: str) -> str:
     return value
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Keep the SQLite test database in a file, so that subprocesses (a worker) can share it.
+
+    Django's default for SQLite is an in-memory database that only this process can see.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        test_settings = database.setdefault("TEST", {})
+        assert isinstance(test_settings, dict)
+        test_settings["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture
 def redis_url() -> str:
     return require_service("VEXIL_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return require_service("VEXIL_TEST_POSTGRES_URL")
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.contrib.sites.models import Site
 from django.utils import timezone
 
 from vexil.users.models import SetupToken, User
@@ -17,3 +20,20 @@ def setup_token_is_valid(token: str) -> bool:
     return SetupToken.objects.filter(
         digest=SetupToken.digest_of(token), created_at__gte=oldest_accepted
     ).exists()
+
+
+def user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def site_url(site: Site) -> str:
+    """The site's base URL, without a trailing slash.
+
+    The Sites framework stores only a domain; a loopback domain is a local install served over
+    plain HTTP, anything else is assumed to sit behind TLS.
+    """
+    scheme = "http" if urlsplit(f"//{site.domain}").hostname in _LOOPBACK_HOSTS else "https"
+    return f"{scheme}://{site.domain}"

@@ -5,6 +5,8 @@ import secrets
 from django.contrib.sites.models import Site
 from django.db import transaction
 
+from vexil.common.tasks import enqueue
+from vexil.users import tasks
 from vexil.users.models import SetupToken, User
 from vexil.users.selectors import instance_is_initialised
 
@@ -33,7 +35,10 @@ def instance_initialise(
     site_name: str = "",
     site_domain: str = "",
 ) -> User:
-    """Create the first superuser and name the site; refuse once the install is set up."""
+    """Create the first superuser and name the site; refuse once the install is set up.
+
+    On commit, the new administrator is e-mailed that the install is ready.
+    """
     # The site row doubles as the first-run mutex: two racing requests queue on its row lock, and
     # the second then sees the superuser the first created.
     Site.objects.select_for_update().filter(pk=1).first()
@@ -45,6 +50,7 @@ def instance_initialise(
     if site_name or site_domain:
         site_update(name=site_name, domain=site_domain)
     SetupToken.objects.all().delete()
+    enqueue(tasks.instance_initialised_email_send, user_id=user.pk)
     return user
 
 
