@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
 
+import psycopg
 import pytest
 from django.conf import settings
+from psycopg import sql
 from rest_framework.test import APIClient
 
 from vexil.users.models import User
@@ -44,6 +48,20 @@ def redis_url() -> str:
 @pytest.fixture
 def postgres_url() -> str:
     return require_service("VEXIL_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def scratch_postgres_url(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the test server, dropped afterwards."""
+    name = f"vexil_scratch_{secrets.token_hex(4)}"
+    server = postgres_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
