@@ -5,7 +5,9 @@ Every wait is bounded, every process started is terminated, and nothing listens 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,12 +53,21 @@ def run_vexil(
 
 @contextmanager
 def running(
-    args: list[str], *, env: dict[str, str], output: Path
+    args: list[str], *, env: dict[str, str], output: Path, errors: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``args`` in the background, output to a file; always stop it (and its children)."""
-    with output.open("wb") as sink:
+    """Run ``args`` in the background with its output in files; always stop it.
+
+    stderr goes to ``errors`` when given, else into ``output`` with stdout.
+    """
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(output.open("wb"))
+        err = files.enter_context(errors.open("wb")) if errors else subprocess.STDOUT
         process = subprocess.Popen(
-            args, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,  # its own process group, so its children can be stopped too
         )
         try:
             yield process
@@ -64,16 +75,21 @@ def running(
             stop(process)
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """SIGTERM the process group, then SIGKILL it if it has not exited within ``timeout``."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, 15)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=timeout)
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> int:
+    """SIGTERM the process and wait; SIGKILL its process group if it does not exit in time.
+
+    Returns the exit status. Children it leaves behind are killed either way.
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.returncode
 
 
 def wait_for(

@@ -152,6 +152,8 @@ elif env.is_set("DJANGO_DB_NAME") or env.is_set("DJANGO_DB_HOST"):
         }
     }
 else:
+    # The embedded default; SQLite creates the file but not the directory.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

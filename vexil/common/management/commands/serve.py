@@ -65,3 +65,6 @@ class Command(BaseCommand):
             write("  or run: vexil bootstrap --email you@example.com")
         else:
             write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")
+        # stdout is block-buffered when it is a pipe or a file (containers, systemd); flush so
+        # the URL and setup token never wait on whatever the server does with its streams.
+        self.stdout.flush()
