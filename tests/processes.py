@@ -121,7 +121,7 @@ def free_port() -> int:
 def http_get(url: str, timeout: float = 5) -> tuple[int, bytes] | None:
     """Status and body of a GET, or None while nothing answers on the port."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

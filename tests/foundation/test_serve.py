@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +41,19 @@ class Server:
         assert result is not None, f"nothing answered {path}"
         return result
 
+    def post_json(self, path: str, body: object) -> tuple[int, dict[str, object]]:
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
 
 @contextmanager
 def serving(directory: Path, **environment: str) -> Iterator[Server]:
@@ -71,6 +86,16 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_serve__started__liveness_ok(embedded: Server) -> None:
     assert embedded.get("/health/liveness/") == (200, b'{"status": "ok"}')
+
+
+def test_serve__request_with_body__reaches_django(embedded: Server) -> None:
+    # Regression: granian's receive() is not a coroutine and a2wsgi required one, so every
+    # request with a body answered 500 ("A coroutine object is required").
+    status, body = embedded.post_json(
+        "/api/v1/auth/login/", {"email": "nobody@example.com", "password": "wrong password"}
+    )
+    assert status == 400
+    assert body["non_field_errors"] == ["Unable to log in with the provided credentials."]
 
 
 def test_serve__embedded_default__ready_on_sqlite_and_local_cache(embedded: Server) -> None:
