@@ -1,27 +1,50 @@
 """The ASGI application that ``vexil serve`` runs under granian.
 
 SDK paths are answered by the lean handler in ``vexil.sdk`` from in-memory snapshots; everything
-else reaches Django, whose request cycle runs as WSGI inside a thread pool (a2wsgi): measured here,
-that serves a Django view about three times faster than Django's own ASGI handler
-(docs/performance.md). The ASGI interface stays on the outside so that long-lived streams can be
-served by async code without holding a thread each.
+else reaches Django, whose request cycle runs as WSGI inside a thread pool (a2wsgi). The ASGI
+interface stays on the outside so that long-lived streams can be served by async code without
+holding a thread each (docs/performance.md, "Server choice").
 """
 
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from a2wsgi import WSGIMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
 
-from django.conf import settings
+from django.conf import settings  # noqa: E402  (needs the settings env)
 
-from vexil.sdk import analytics
-from vexil.sdk.app import create_application
-from vexil.wsgi import application as django_application
+from vexil.sdk import analytics  # noqa: E402
+from vexil.sdk.app import create_application  # noqa: E402
+from vexil.wsgi import application as django_application  # noqa: E402
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+ASGIApp = Callable[[Any, Receive, Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+def coroutine_receive(app: ASGIApp) -> ASGIApp:
+    """Hand ``app`` a ``receive`` that returns a real coroutine.
+
+    a2wsgi reads request bodies from its worker threads with ``run_coroutine_threadsafe``, which
+    accepts only coroutine objects; granian's ``receive()`` returns a native awaitable, so every
+    request with a body failed with "A coroutine object is required".
+    """
+
+    async def wrapped(scope: Any, receive: Receive, send: Any) -> None:
+        async def receive_coroutine() -> Message:
+            return await receive()
+
+        await app(scope, receive_coroutine, send)
+
+    return wrapped
+
 
 analytics.configure(settings.VEXIL_ANALYTICS_FLUSH_SECONDS)
 application = create_application(
-    WSGIMiddleware(django_application, workers=16),  # type: ignore[arg-type]
+    coroutine_receive(WSGIMiddleware(django_application, workers=16)),  # type: ignore[arg-type]
     interval=settings.VEXIL_SDK_REFRESH_SECONDS,
     threads=settings.VEXIL_SDK_THREADS,
 )

@@ -169,6 +169,8 @@ elif env.is_set("DJANGO_DB_NAME") or env.is_set("DJANGO_DB_HOST"):
         }
     }
 else:
+    # The embedded default; SQLite creates the file but not the directory.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -211,6 +213,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- E-mail (Flagsmith's variable names and SMTP defaults) ---
+_DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+
+
+def _dotted_path(value: str) -> str:
+    if not _DOTTED_PATH.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+EMAIL_BACKEND = env.parsed(
+    "EMAIL_BACKEND",
+    _dotted_path,
+    "the dotted path of an e-mail backend class",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env.is_set("EMAIL_HOST")
+    else "vexil.common.mail.ConsoleEmailBackend",
+)
+EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigurationError("EMAIL_USE_TLS", "false when EMAIL_USE_SSL is true", "true")
+EMAIL_PORT = env.integer("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587, minimum=1)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_FILE_PATH = env.string("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.string("SENDER_EMAIL", "noreply@vexil.local")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Auth ---
 AUTH_PASSWORD_VALIDATORS = [

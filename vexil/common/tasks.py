@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ def _run_in_process(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         if result.failed():
             logger.error("Background task %s failed: %r", task.name, result.result)
     finally:
-        close_old_connections()
+        # This pool thread may idle for a long time: keep no connection open (and none that
+        # would block dropping or migrating the database) between tasks.
+        connections.close_all()
 
 
 def _in_process_executor() -> ThreadPoolExecutor:

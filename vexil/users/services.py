@@ -12,6 +12,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from knox.models import AuthToken
 
+from vexil.common.tasks import enqueue
+from vexil.users import tasks
 from vexil.users.models import SetupToken, User
 from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
 
@@ -40,7 +42,10 @@ def instance_initialise(
     site_name: str = "",
     site_domain: str = "",
 ) -> User:
-    """Create the first superuser and name the site; refuse once the install is set up."""
+    """Create the first superuser and name the site; refuse once the install is set up.
+
+    On commit, the new administrator is e-mailed that the install is ready.
+    """
     # The site row doubles as the first-run mutex: two racing requests queue on its row lock, and
     # the second then sees the superuser the first created.
     Site.objects.select_for_update().filter(pk=1).first()
@@ -52,6 +57,7 @@ def instance_initialise(
     if site_name or site_domain:
         site_update(name=site_name, domain=site_domain)
     SetupToken.objects.all().delete()
+    enqueue(tasks.instance_initialised_email_send, user_id=user.pk)
     return user
 
 

@@ -14,6 +14,9 @@ from granian.server import Server
 from vexil.common.logging import logging_dict_config
 from vexil.users.services import setup_token_issue
 
+BACKPRESSURE_PER_WORKER = 4096
+WORKERS_KILL_TIMEOUT_SECONDS = 10
+
 
 class Command(BaseCommand):
     help = "Apply migrations and serve Vexil with the production server (granian, ASGI)."
@@ -43,6 +46,13 @@ class Command(BaseCommand):
             interface=Interfaces.ASGI,
             workers=workers,
             backlog=2048,
+            # Requests (and, later, event streams) one worker holds at once. Granian's default,
+            # backlog / workers, let 1,024 idle streams starve every other request on a worker
+            # (docs/performance.md); Django requests are bounded by a2wsgi's threads anyway.
+            backpressure=BACKPRESSURE_PER_WORKER,
+            # A worker that was serving when SIGTERM came can hang in shutdown (a2wsgi threads
+            # waiting on a closed event loop); stop it rather than never exiting.
+            workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,
             log_dictconfig=logging_dict_config(
                 settings.LOG_LEVEL, settings.LOG_FORMAT, settings.ACCESS_LOG_LOCATION
             ),
@@ -65,3 +75,6 @@ class Command(BaseCommand):
             write("  or run: vexil bootstrap --email you@example.com")
         else:
             write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")
+        # stdout is block-buffered when it is a pipe or a file (containers, systemd); flush so
+        # the URL and setup token never wait on whatever the server does with its streams.
+        self.stdout.flush()

@@ -28,5 +28,10 @@ class Command(BaseCommand):
                 f"--concurrency={concurrency}",
                 f"--pool={pool}",
                 f"--loglevel={settings.LOG_LEVEL}",
+                # Mingle and gossip synchronise state between workers that Vexil does not use
+                # (remote control, revokes); without them a worker is ready a second sooner
+                # and does not poll the broker for peers.
+                "--without-mingle",
+                "--without-gossip",
             ]
         )
