@@ -14,11 +14,11 @@ from a2wsgi import WSGIMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
 
-from django.conf import settings  # noqa: E402  (needs the settings env)
+from django.conf import settings
 
-from vexil.sdk import analytics  # noqa: E402
-from vexil.sdk.app import create_application  # noqa: E402
-from vexil.wsgi import application as django_application  # noqa: E402
+from vexil.sdk import analytics
+from vexil.sdk.app import create_application
+from vexil.wsgi import application as django_application
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -10,6 +10,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("users/config/init/", user_views.initialise, name="instance-initialise"),
     # Tenancy first: its fixed paths (environments/permissions/) must win over flags' lookups.
     path("", include("vexil.tenancy_urls")),
+    path("", include("vexil.analytics.urls")),
     path("", include("vexil.flags_urls")),
 ]
 

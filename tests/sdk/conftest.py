@@ -40,8 +40,14 @@ class SDKClient:
         self.app = app
 
     def request(
-        self, method: str, path: str, *, key: str | None = None, json: Any = None,
-        headers: dict[str, str] | None = None, query: str = "",
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        query: str = "",
     ) -> Reply:
         raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         if key is not None:
@@ -58,8 +64,13 @@ class SDKClient:
     async def _call(
         self, method: str, path: str, query: str, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> Reply:
-        scope = {"type": "http", "method": method, "path": path,
-                 "query_string": query.encode(), "headers": headers}
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "query_string": query.encode(),
+            "headers": headers,
+        }
         sent: list[dict[str, Any]] = []
         delivered = False
 

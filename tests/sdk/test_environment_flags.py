@@ -105,8 +105,12 @@ def test_flags__hide_sensitive_data__fields_nulled(
     assert flag == {
         "id": None,
         "feature": {
-            "id": feature.pk, "name": "checkout_button", "created_date": None,
-            "description": None, "initial_value": None, "default_enabled": None,
+            "id": feature.pk,
+            "name": "checkout_button",
+            "created_date": None,
+            "description": None,
+            "initial_value": None,
+            "default_enabled": None,
             "type": "STANDARD",
         },
         "feature_state_value": "blue",
@@ -149,7 +153,8 @@ def test_flags__inactive_server_key__403(
 
 def test_flags__cors_preflight__allows_sdk_headers(sdk: SDKClient) -> None:
     reply = sdk.request(
-        "OPTIONS", FLAGS,
+        "OPTIONS",
+        FLAGS,
         headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
     )
     assert reply.status == 200
@@ -171,9 +176,18 @@ def test_document__server_key__every_field_and_no_null_lists(
     document = reply.json()
     assert reply.status == 200
     assert set(document) == {
-        "id", "api_key", "name", "allow_client_traits", "updated_at", "hide_sensitive_data",
-        "hide_disabled_flags", "use_identity_composite_key_for_hashing",
-        "use_identity_overrides_in_local_eval", "project", "feature_states", "identity_overrides",
+        "id",
+        "api_key",
+        "name",
+        "allow_client_traits",
+        "updated_at",
+        "hide_sensitive_data",
+        "hide_disabled_flags",
+        "use_identity_composite_key_for_hashing",
+        "use_identity_overrides_in_local_eval",
+        "project",
+        "feature_states",
+        "identity_overrides",
     }
     assert document["api_key"] == environment.api_key
     assert document["updated_at"].endswith("+00:00")
@@ -195,7 +209,10 @@ def test_document__if_modified_since_current__304(
 
 
 def test_document__etag__304_then_200_after_change(
-    sdk: SDKClient, environment: Environment, server_key: str, feature_state: FeatureState,
+    sdk: SDKClient,
+    environment: Environment,
+    server_key: str,
+    feature_state: FeatureState,
     actor: Actor,
 ) -> None:
     etag = sdk.get(DOCUMENT, key=server_key).headers["etag"]
@@ -208,3 +225,17 @@ def test_document__etag__304_then_200_after_change(
 def test_flags__wrong_method__405(sdk: SDKClient, environment: Environment, method: str) -> None:
     reply = sdk.request(method, FLAGS, key=environment.api_key)
     assert reply.status == 405
+
+
+def test_document__organisation_renamed__next_document_carries_it(
+    sdk: SDKClient,
+    environment: Environment,
+    server_key: str,
+    organisation: Organisation,
+    actor: Actor,
+) -> None:
+    from vexil.organisations.services import organisation_update
+
+    assert sdk.get(DOCUMENT, key=server_key).json()["project"]["organisation"]["name"] == "Acme"
+    organisation_update(organisation=organisation, actor=actor, name="Acme Ltd")
+    assert sdk.get(DOCUMENT, key=server_key).json()["project"]["organisation"]["name"] == "Acme Ltd"

@@ -57,6 +57,15 @@ def project_environments_revision_bump(*, project_id: int) -> None:
     )
 
 
+def organisation_environments_revision_bump(*, organisation_id: int) -> None:
+    """For organisation settings the environment document carries."""
+    environment_revision_bump(
+        environment_ids=Environment.objects.filter(
+            project__organisation_id=organisation_id
+        ).values_list("id", flat=True)
+    )
+
+
 def _notify(ids: list[int]) -> None:
     for listener in _revision_listeners:
         listener(ids)

@@ -40,7 +40,6 @@ class EnvironmentData:
     environment_id: int
     revision: int
     updated_at: datetime
-    persist_trait_data: bool
     document: Document
     features: dict[int, dict[str, Any]]  # feature id -> the full feature object of /flags/
     states: dict[int, StateLink]  # feature state id (django_id) -> what kind of state
@@ -53,7 +52,6 @@ def build_environment_data(environment_id: int) -> EnvironmentData:
         environment_id=environment.id,
         revision=environment.revision,
         updated_at=environment.updated_at,
-        persist_trait_data=environment.project.organisation.persist_trait_data,
         document=_document(environment, states, _mv_values(environment)),
         features={s.feature_id: _feature_details(s) for s in states},
         states={s.id: StateLink(s.identity_id, s.feature_segment_id) for s in states},

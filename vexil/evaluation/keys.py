@@ -16,6 +16,7 @@ class EnvironmentRow:
     client_key: str
     revision: int
     serving: bool  # False when the organisation has stop_serving_flags
+    persist_traits: bool  # the organisation's persist_trait_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,14 @@ class DatabaseKeyLoader:
 
     def environments(self) -> Iterator[EnvironmentRow]:
         rows = Environment.objects.values_list(
-            "id", "api_key", "revision", "project__organisation__stop_serving_flags"
+            "id",
+            "api_key",
+            "revision",
+            "project__organisation__stop_serving_flags",
+            "project__organisation__persist_trait_data",
         )
-        for id_, key, revision, stopped in rows.iterator():
-            yield EnvironmentRow(id_, key, revision, not stopped)
+        for id_, key, revision, stopped, persist in rows.iterator():
+            yield EnvironmentRow(id_, key, revision, not stopped, persist)
 
     def server_keys(self) -> Iterator[ServerKeyRow]:
         rows = EnvironmentAPIKey.objects.values_list(

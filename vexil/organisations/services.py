@@ -9,6 +9,7 @@ from django.db import transaction
 
 from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
+from vexil.environments.services import organisation_environments_revision_bump
 from vexil.organisations.models import (
     Organisation,
     OrganisationMembership,
@@ -70,6 +71,12 @@ def _check_editable(changes: dict[str, Any]) -> None:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
 
 
+# Organisation fields that the SDK environment document carries (vexil.evaluation.document).
+DOCUMENT_FIELDS = frozenset(
+    {"name", "feature_analytics", "stop_serving_flags", "persist_trait_data"}
+)
+
+
 @transaction.atomic
 def organisation_update(
     *, organisation: Organisation, actor: Actor, **changes: Any
@@ -83,6 +90,9 @@ def organisation_update(
         setattr(organisation, name, changes[name])
     organisation.full_clean(exclude=["uuid"])
     organisation.save(update_fields=fields)
+    if DOCUMENT_FIELDS.intersection(fields):
+        # The environment document carries these: every environment's document moves.
+        organisation_environments_revision_bump(organisation_id=organisation.pk)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -64,6 +64,10 @@ def _validate(changes: dict[str, Any]) -> None:
             ) from None
 
 
+# Project fields that the SDK environment document carries (vexil.evaluation.document).
+DOCUMENT_FIELDS = frozenset({"name", "hide_disabled_flags", "enable_realtime_updates"})
+
+
 @transaction.atomic
 def project_update(*, project: Project, actor: Actor, **changes: Any) -> Project:
     _validate(changes)
@@ -74,8 +78,8 @@ def project_update(*, project: Project, actor: Actor, **changes: Any) -> Project
     for name in fields:
         setattr(project, name, changes[name])
     project.save(update_fields=fields)
-    if "hide_disabled_flags" in fields:
-        # What the SDK API serves depends on it: every environment's documents move.
+    if DOCUMENT_FIELDS.intersection(fields):
+        # The environment document carries these: every environment's document moves.
         project_environments_revision_bump(project_id=project.pk)
     audit_record(
         actor=actor,

@@ -87,7 +87,9 @@ async def identities(context: SDKContext, request: Request) -> Response:
         return parsed
     if not is_server and not snapshot.allow_client_traits:
         parsed = parsed.without_traits()
-    identified = await context.in_thread(identify.identify, snapshot, parsed)
+    identified = await context.in_thread(
+        identify.identify, snapshot, parsed, environment.persist_traits
+    )
     return identify.respond(snapshot, identified, parsed, is_server=is_server).header(
         UPDATED_AT, snapshot.updated_at_header
     )

@@ -156,7 +156,9 @@ def _generated_identifier(traits: list[TraitInput]) -> str:
 
 
 # --- identifying and responding --------------------------------------------------------------
-def identify(snapshot: EnvironmentSnapshot, request: IdentifyRequest) -> IdentifyOutcome:
+def identify(
+    snapshot: EnvironmentSnapshot, request: IdentifyRequest, persist_traits: bool
+) -> IdentifyOutcome:
     """Runs on a worker thread: the database part of the call."""
     if request.generated:
         traits = [
@@ -168,7 +170,7 @@ def identify(snapshot: EnvironmentSnapshot, request: IdentifyRequest) -> Identif
         identifier=request.identifier,
         traits=request.traits,
         transient=request.transient,
-        persist_traits=snapshot.data.persist_trait_data,
+        persist_traits=persist_traits,
         use_stored=request.use_stored,
     )
 
@@ -229,7 +231,7 @@ async def legacy_traits(
     except KeyRefusedError as refused:
         return refused.response
     snapshot = await context.snapshot(environment)
-    if not snapshot.data.persist_trait_data:
+    if not environment.persist_traits:
         return error_response(403, _NOT_AUTHORISED, "permission_denied")
     if not is_server and not snapshot.allow_client_traits:
         return invalid({"non_field_errors": [_CLIENT_KEY]})
