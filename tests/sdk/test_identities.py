@@ -353,3 +353,31 @@ def test_get__transient__identity_not_created(
 
 def test_get__missing_identifier__400(sdk: SDKClient, environment: Environment) -> None:
     assert sdk.get(IDENTITIES, key=environment.api_key).status == 400
+
+
+def test_post__identity_override_not_in_local_eval__still_names_identity(
+    sdk: SDKClient, environment: Environment, feature: Feature, identity: Identity, actor: Actor
+) -> None:
+    # Given: the document leaves identity overrides out of local evaluation
+    environment_update(
+        environment=environment, actor=actor, use_identity_overrides_in_local_eval=False
+    )
+    own = identity_override_create(
+        feature=feature,
+        identity_id=identity.pk,
+        environment=environment,
+        actor=actor,
+        enabled=True,
+        value="gold",
+    )
+    # When
+    body = sdk.post(
+        IDENTITIES, key=environment.api_key, json={"identifier": identity.identifier, "traits": []}
+    ).json()
+    # Then: remote evaluation still applies it, and says whose it is
+    flag = _flag(body, "checkout_button")
+    assert (flag["feature_state_value"], flag["id"], flag["identity"]) == (
+        "gold",
+        own.pk,
+        identity.pk,
+    )

@@ -26,14 +26,6 @@ Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class StateLink:
-    """What a winning state was: an identity override, a segment override, or the default."""
-
-    identity_id: int | None
-    feature_segment_id: int | None
-
-
-@dataclass(frozen=True)
 class EnvironmentData:
     """The document plus the server-side details the SDK responses need beside it."""
 
@@ -42,7 +34,8 @@ class EnvironmentData:
     updated_at: datetime
     document: Document
     features: dict[int, dict[str, Any]]  # feature id -> the full feature object of /flags/
-    states: dict[int, StateLink]  # feature state id (django_id) -> what kind of state
+    # segment-override state id (django_id) -> its FeatureSegment (the responses' feature_segment)
+    feature_segments: dict[int, int]
 
 
 def build_environment_data(environment_id: int) -> EnvironmentData:
@@ -54,7 +47,9 @@ def build_environment_data(environment_id: int) -> EnvironmentData:
         updated_at=environment.updated_at,
         document=_document(environment, states, _mv_values(environment)),
         features={s.feature_id: _feature_details(s) for s in states},
-        states={s.id: StateLink(s.identity_id, s.feature_segment_id) for s in states},
+        feature_segments={
+            s.id: s.feature_segment_id for s in states if s.feature_segment_id is not None
+        },
     )
 
 

@@ -24,14 +24,22 @@ def identity_key(data: EnvironmentData, identifier: str, identity_id: int | None
     return f"{document['api_key']}_{identifier}"
 
 
-def override_contexts(overrides: Iterable[IdentityOverride]) -> list[dict[str, Any]]:
+def override_contexts(
+    overrides: Iterable[IdentityOverride], identity_id: int | None
+) -> list[dict[str, Any]]:
+    """The engine's form of an identity's overrides; metadata names the state and the identity
+    (the document may not list identity overrides, so the response cannot look them up)."""
     return [
         {
             "key": str(override.state_id),
             "name": override.feature_name,
             "enabled": override.enabled,
             "value": override.value,
-            "metadata": {"id": override.feature_id, "state_id": override.state_id},
+            "metadata": {
+                "id": override.feature_id,
+                "state_id": override.state_id,
+                "identity_id": identity_id,
+            },
         }
         for override in overrides
     ]
@@ -52,5 +60,7 @@ def evaluate_identity(
         "key": identity_key(data, identifier, identity_id),
         "traits": traits,
     }
-    result = compiled.evaluate(identity, identity_overrides=override_contexts(overrides))
+    result = compiled.evaluate(
+        identity, identity_overrides=override_contexts(overrides, identity_id)
+    )
     return dict(result["flags"])

@@ -44,14 +44,13 @@ class EnvironmentSnapshot:
     def flag_object(self, result: Mapping[str, Any], *, identity: bool) -> dict[str, Any]:
         """The wire shape of one evaluated flag (protocol notes §1.5 / §1.6)."""
         metadata = result["metadata"]
-        link = self.data.states.get(metadata["state_id"])
         flag: dict[str, Any] = {
             "id": metadata["state_id"],
             "feature": self.data.features[metadata["id"]],
             "feature_state_value": result["value"],
             "environment": self.data.environment_id,
-            "identity": link.identity_id if link and identity else None,
-            "feature_segment": link.feature_segment_id if link else None,
+            "identity": metadata.get("identity_id") if identity else None,
+            "feature_segment": self.data.feature_segments.get(metadata["state_id"]),
             "enabled": result["enabled"],
         }
         if identity:
