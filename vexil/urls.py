@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     # Tenancy first: its fixed paths (environments/permissions/) must win over flags' lookups.
     path("", include("vexil.tenancy_urls")),
     path("", include("vexil.analytics.urls")),
+    path("", include("vexil.evaluation_urls")),
     path("", include("vexil.flags_urls")),
 ]
 

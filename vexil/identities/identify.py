@@ -75,7 +75,7 @@ def identity_identify(
         outputs = _overlay(outputs, [t for t in traits if t.transient and t.value is not None])
     else:
         outputs = _overlay([_output(t) for t in stored.values()], traits)
-    overrides = [] if created else _overrides(identity.id)
+    overrides = [] if created else identity_overrides(identity.id)
     return IdentifyOutcome(identity.id, outputs, overrides)
 
 
@@ -91,7 +91,7 @@ def _transient(
         )
     stored = [_output(t) for t in identity.identity_traits.all()] if identity else []
     incoming = [TraitInput(t.key, t.value, transient=True) for t in traits]
-    overrides = _overrides(identity.id) if identity else []
+    overrides = identity_overrides(identity.id) if identity else []
     return IdentifyOutcome(None, _overlay(stored, incoming), overrides)
 
 
@@ -171,7 +171,8 @@ def _overlay(base: list[TraitOutput], incoming: list[TraitInput]) -> list[TraitO
     return list(merged.values())
 
 
-def _overrides(identity_id: int) -> list[IdentityOverride]:
+def identity_overrides(identity_id: int) -> list[IdentityOverride]:
+    """An identity's overrides, as evaluation needs them (one query)."""
     rows = FeatureState.objects.filter(identity_id=identity_id).select_related("feature")
     return [
         IdentityOverride(row.id, row.feature_id, row.feature.name, row.enabled, row.value)
