@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import clear_url_caches
@@ -153,3 +156,30 @@ def test_browsable_api__superuser__html(api_client, superuser) -> None:
         response = api_client.get("/numbers/", HTTP_ACCEPT="text/html")
     clear_url_caches()
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_gzip__enabled__large_json_compressed(tmp_path) -> None:
+    # Settings are read once at start-up, so this runs in a process started with the variable.
+    script = (
+        "import django, os; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/api/v1/schema/', HTTP_ACCEPT='application/json',"
+        " HTTP_ACCEPT_ENCODING='gzip');"
+        "print(r.status_code, r.get('Content-Encoding'))"
+    )
+    env = {
+        "ENABLE_GZIP_COMPRESSION": "true",
+        "VEXIL_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "vexil.settings",
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SECRET_KEY": "test",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "200 gzip", result.stderr
