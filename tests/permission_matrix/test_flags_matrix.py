@@ -29,8 +29,8 @@ from vexil.tags.models import Tag
 from vexil.tags.services import tag_create
 
 
-@pytest.fixture
-def flags_world(world: World) -> World:
+def add_flags_objects(world: World) -> World:
+    """Give ``world`` the flags objects this module's rows act on (see the module docstring)."""
     actor = Actor(user=world.users["org_admin"])
     feature = feature_create(
         project=world.project,
@@ -69,6 +69,11 @@ def flags_world(world: World) -> World:
     tag_create(project=world.project, label="backend", actor=actor)
     environment_api_key_create(environment=world.environment, name="server", actor=actor)
     return world
+
+
+@pytest.fixture
+def flags_world(world: World) -> World:
+    return add_flags_objects(world)
 
 
 MEMBERS_404 = {"other_org_user": 404, "member": 404}

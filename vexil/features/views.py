@@ -419,7 +419,11 @@ class FeatureSegmentViewSet(viewsets.ModelViewSet):
         self._require_manage(instance.environment)
         services.feature_segment_delete(feature_segment=instance, actor=actor_of(self.request))
 
-    @action(detail=False, methods=["post"], url_path="update-priorities")
+    @extend_schema(
+        request=PriorityItemSerializer(many=True),
+        responses={200: FeatureSegmentSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], url_path="update-priorities", pagination_class=None)
     def update_priorities(self, request: Request) -> Response:
         items = PriorityItemSerializer(data=request.data, many=True)
         items.is_valid(raise_exception=True)
