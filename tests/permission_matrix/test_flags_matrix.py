@@ -85,6 +85,12 @@ def project_level(status: int) -> dict[str, int]:
                   org_admin=status, master_key=status)  # fmt: skip
 
 
+def project_readers(status: int) -> dict[str, int]:
+    """Reads of project resources: any environment grant in the project implies VIEW_PROJECT."""
+    return expect(**MEMBERS_404, env_viewer=status, env_editor=status, project_admin=status,
+                  org_admin=status, master_key=status)  # fmt: skip
+
+
 def env_admin(status: int) -> dict[str, int]:
     return project_level(status)
 
@@ -169,7 +175,13 @@ ENVIRONMENTS = [
 ]  # fmt: skip
 
 FEATURES = [
-    Case("features list", "GET", features, expected=project_level(200)),
+    Case("features list", "GET", features, expected=project_readers(200)),
+    Case("features list with states", "GET",
+         lambda w: f"{features(w)}?environment={w.environment.pk}", expected=project_readers(200)),
+    Case("feature retrieve", "GET", lambda w: f"{features(w)}{banner(w).pk}/",
+         expected=project_readers(200)),
+    Case("mv options list", "GET", lambda w: f"{features(w)}{banner(w).pk}/mv-options/",
+         expected=project_readers(200)),
     Case("feature create", "POST", features, body=lambda w: {"name": "new_flag"},
          expected=project_level(201)),
     Case("feature update", "PATCH", lambda w: f"{features(w)}{banner(w).pk}/",
@@ -179,6 +191,10 @@ FEATURES = [
     Case("mv option create", "POST", lambda w: f"{features(w)}{banner(w).pk}/mv-options/",
          body=lambda w: {"value": "b", "default_percentage_allocation": 5},
          expected=project_level(201)),
+    Case("mv option update", "PATCH",
+         lambda w: f"{features(w)}{banner(w).pk}/mv-options/"
+         f"{MultivariateFeatureOption.objects.get(feature=banner(w)).pk}/",
+         body=lambda w: {"default_percentage_allocation": 5}, expected=project_level(200)),
     Case("mv option delete", "DELETE",
          lambda w: f"{features(w)}{banner(w).pk}/mv-options/"
          f"{MultivariateFeatureOption.objects.get(feature=banner(w)).pk}/",
@@ -227,7 +243,10 @@ SEGMENT_OVERRIDES = [
 
 SEGMENTS = [
     Case("segments list", "GET", lambda w: f"/api/v1/projects/{w.project.pk}/segments/",
-         expected=project_level(200)),
+         expected=project_readers(200)),
+    Case("segment retrieve", "GET",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
+         expected=project_readers(200)),
     Case("segment create", "POST", lambda w: f"/api/v1/projects/{w.project.pk}/segments/",
          body=lambda w: {"name": "new", "rules": [{"type": "ALL", "conditions": []}]},
          expected=project_level(201)),
@@ -267,9 +286,12 @@ IDENTITIES = [
 
 TAGS = [
     Case("tags list", "GET", lambda w: f"/api/v1/projects/{w.project.pk}/tags/",
-         expected=project_level(200)),
+         expected=project_readers(200)),
     Case("tag create", "POST", lambda w: f"/api/v1/projects/{w.project.pk}/tags/",
          body=lambda w: {"label": "frontend"}, expected=project_level(201)),
+    Case("tag update", "PATCH",
+         lambda w: f"/api/v1/projects/{w.project.pk}/tags/{Tag.objects.get(label='backend').pk}/",
+         body=lambda w: {"label": "back"}, expected=project_level(200)),
     Case("tag delete", "DELETE",
          lambda w: f"/api/v1/projects/{w.project.pk}/tags/{Tag.objects.get(label='backend').pk}/",
          expected=project_level(204)),
