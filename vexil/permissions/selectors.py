@@ -74,9 +74,7 @@ def project_permissions(user: Principal, project: Project) -> frozenset[str]:
 
 
 def _has_environment_grant_in(user: User, project: Project) -> bool:
-    return EnvironmentGrant.objects.filter(
-        _grantee(user), environment__project=project
-    ).exists()
+    return EnvironmentGrant.objects.filter(_grantee(user), environment__project=project).exists()
 
 
 def is_project_admin(user: Principal, project: Project) -> bool:
