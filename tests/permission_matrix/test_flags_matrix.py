@@ -62,6 +62,7 @@ def add_flags_objects(world: World) -> World:
         actor=actor,
     )
     identity = identity_create(environment=world.environment, identifier="alice", actor=actor)
+    identity_create(environment=world.environment, identifier="bob", actor=actor)
     trait_create(identity=identity, trait_key="plan", value="vip", actor=actor)
     identity_override_create(
         feature=feature, identity_id=identity.pk, environment=world.environment, actor=actor
@@ -188,6 +189,11 @@ FEATURES = [
          body=lambda w: {"description": "x"}, expected=project_level(200)),
     Case("feature delete", "DELETE", lambda w: f"{features(w)}{banner(w).pk}/",
          expected=project_level(204)),
+    Case("feature add owners", "POST", lambda w: f"{features(w)}{banner(w).pk}/add-owners/",
+         body=lambda w: {"user_ids": [w.users["env_editor"].pk]}, expected=project_level(200)),
+    Case("feature remove owners", "POST",
+         lambda w: f"{features(w)}{banner(w).pk}/remove-owners/",
+         body=lambda w: {"user_ids": [w.users["env_editor"].pk]}, expected=project_level(200)),
     Case("mv option create", "POST", lambda w: f"{features(w)}{banner(w).pk}/mv-options/",
          body=lambda w: {"value": "b", "default_percentage_allocation": 5},
          expected=project_level(201)),
@@ -253,6 +259,12 @@ SEGMENTS = [
     Case("segment update", "PATCH",
          lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
          body=lambda w: {"name": "renamed"}, expected=project_level(200)),
+    Case("segment clone", "POST",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/clone/",
+         body=lambda w: {"name": "vip copy"}, expected=project_level(201)),
+    Case("segment associated features", "GET",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/associated-features/",
+         expected=project_readers(200)),
     Case("segment delete", "DELETE",
          lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
          expected=project_level(204)),
@@ -274,6 +286,14 @@ IDENTITIES = [
          lambda w: f"{env(w)}/identities/{alice(w).pk}/featurestates/"
          f"{FeatureState.objects.get(identity=alice(w)).pk}/",
          body=lambda w: {"enabled": True}, expected=env_editors(200)),
+    Case("identity overrides clone from identity", "POST",
+         lambda w: f"{env(w)}/identities/"
+         f"{Identity.objects.get(environment=w.environment, identifier='bob').pk}"
+         "/featurestates/clone-from-given-identity/",
+         body=lambda w: {"source_identity_id": alice(w).pk}, expected=env_editors(200)),
+    Case("trait keys", "GET", lambda w: f"{env(w)}/trait-keys/", expected=env_editors(200)),
+    Case("delete traits", "POST", lambda w: f"{env(w)}/delete-traits/",
+         body=lambda w: {"key": "plan"}, expected=env_editors(200)),
     Case("traits list", "GET", lambda w: f"{env(w)}/identities/{alice(w).pk}/traits/",
          expected=env_editors(200)),
     Case("trait create", "POST", lambda w: f"{env(w)}/identities/{alice(w).pk}/traits/",

@@ -84,3 +84,20 @@ class TraitSerializer(serializers.ModelSerializer):
         ):
             raise serializers.ValidationError({"trait_key": ["Trait keys cannot be changed."]})
         return attrs
+
+
+class CloneFromIdentitySerializer(serializers.Serializer):
+    source_identity_id = IdField()
+
+
+class TraitKeysSerializer(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.CharField())
+
+
+class DeleteTraitsSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=TRAIT_KEY_MAX_LENGTH)
+
+
+class DeletedTraitsSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    deleted = serializers.IntegerField(help_text="How many identities lost the trait.")

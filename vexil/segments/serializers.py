@@ -81,3 +81,11 @@ class SegmentSerializer(serializers.ModelSerializer):
             trees = segment_rule_trees([instance])
         data["rules"] = trees[instance.pk]
         return data
+
+
+class SegmentCloneSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=Segment._meta.get_field("name").max_length)
+
+
+class AssociatedFeaturesQuerySerializer(serializers.Serializer):
+    environment = IdField(required=False)
