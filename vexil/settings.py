@@ -371,6 +371,21 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.items("DJANGO_CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 
+# --- The server of `vexil serve` (its --host, --port and --workers options win) ---
+PORT_MAX = 65535
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= PORT_MAX:
+        raise ValueError(value)
+    return port
+
+
+SERVE_HOST = env.string("VEXIL_HOST", "127.0.0.1")
+SERVE_PORT = env.parsed("VEXIL_PORT", _port, f"an integer from 1 to {PORT_MAX}", 8000)
+SERVE_WORKERS = env.integer("VEXIL_WORKERS", 2, minimum=1)
+
 # --- Logging ---
 LOG_LEVEL: str = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info")
 LOG_FORMAT: str = env.choice("LOG_FORMAT", ("generic", "json"), "generic")
