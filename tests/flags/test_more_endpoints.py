@@ -382,3 +382,16 @@ def test_trait_keys__another_tenants_environment__404(
     response = admin_client.get(f"/api/v1/environments/{other_environment.api_key}/trait-keys/")
 
     assert response.status_code == 404
+
+
+def test_members_remove__owner__ownership_dropped(
+    admin_client: APIClient, organisation: Organisation, feature: Feature, member: User
+) -> None:
+    feature.owners.set([member])
+
+    response = admin_client.post(
+        f"/api/v1/organisations/{organisation.pk}/remove-users/", [{"id": member.pk}], format="json"
+    )
+
+    assert response.status_code == 204
+    assert list(feature.owners.all()) == []
