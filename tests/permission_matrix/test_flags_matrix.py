@@ -1,7 +1,8 @@
 """Rows of the permission matrix for the flags half of the management API.
 
 The world gains, through the services, a feature with an MV option, a segment, a segment override,
-a second (stateless) override slot, an identity with a trait and an override, and a tag, all in
+a second (stateless) override slot, an identity with a trait and an override (alice), a second
+identity (carol), a tag and a server-side key, all in
 Acme / Web shop / Development.
 """
 
@@ -62,7 +63,7 @@ def add_flags_objects(world: World) -> World:
         actor=actor,
     )
     identity = identity_create(environment=world.environment, identifier="alice", actor=actor)
-    identity_create(environment=world.environment, identifier="bob", actor=actor)
+    identity_create(environment=world.environment, identifier="carol", actor=actor)
     trait_create(identity=identity, trait_key="plan", value="vip", actor=actor)
     identity_override_create(
         feature=feature, identity_id=identity.pk, environment=world.environment, actor=actor
@@ -288,7 +289,7 @@ IDENTITIES = [
          body=lambda w: {"enabled": True}, expected=env_editors(200)),
     Case("identity overrides clone from identity", "POST",
          lambda w: f"{env(w)}/identities/"
-         f"{Identity.objects.get(environment=w.environment, identifier='bob').pk}"
+         f"{Identity.objects.get(environment=w.environment, identifier='carol').pk}"
          "/featurestates/clone-from-given-identity/",
          body=lambda w: {"source_identity_id": alice(w).pk}, expected=env_editors(200)),
     Case("trait keys", "GET", lambda w: f"{env(w)}/trait-keys/", expected=env_editors(200)),
