@@ -378,6 +378,20 @@ CORS_URLS_REGEX = r"^/api/.*$"
 VEXIL_SDK_REFRESH_SECONDS = env.number("VEXIL_SDK_REFRESH_SECONDS", 0.5, minimum=0.05)
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
+# --- The server of `vexil serve` (its --host, --port and --workers options win) ---
+PORT_MAX = 65535
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= PORT_MAX:
+        raise ValueError(value)
+    return port
+
+
+SERVE_HOST = env.string("VEXIL_HOST", "127.0.0.1")
+SERVE_PORT = env.parsed("VEXIL_PORT", _port, f"an integer from 1 to {PORT_MAX}", 8000)
+SERVE_WORKERS = env.integer("VEXIL_WORKERS", 2, minimum=1)
 
 # --- Logging ---
 LOG_LEVEL: str = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info")

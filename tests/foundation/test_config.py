@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,3 +116,52 @@ def test_cli_version__prints_package_version() -> None:
     from vexil import __version__
 
     assert _vexil(["version"]).stdout.strip() == __version__
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VEXIL_PORT", "abc", "VEXIL_PORT must be an integer from 1 to 65535 (got 'abc')"),
+        ("VEXIL_PORT", "70000", "VEXIL_PORT must be an integer from 1 to 65535 (got '70000')"),
+        ("VEXIL_WORKERS", "0", "VEXIL_WORKERS must be an integer >= 1 (got '0')"),
+        ("VEXIL_WORKERS", "two", "VEXIL_WORKERS must be an integer (got 'two')"),
+    ],
+)
+def test_cli_check__malformed_serve_variable__exits_2_naming_it(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    result = _vexil(["check"], VEXIL_DATA_DIR=str(tmp_path), **{variable: value})
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_serve__malformed_port__exits_2_naming_variable(tmp_path: Path) -> None:
+    result = _vexil(["serve"], VEXIL_DATA_DIR=str(tmp_path), VEXIL_PORT="abc")
+
+    assert result.returncode == 2
+    assert "VEXIL_PORT must be an integer from 1 to 65535 (got 'abc')" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_serve__bad_port_option__exits_2_without_traceback(tmp_path: Path) -> None:
+    result = _vexil(["serve", "--port", "0"], VEXIL_DATA_DIR=str(tmp_path))
+
+    assert result.returncode != 0
+    assert "must be an integer from 1 to 65535 (got '0')" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_bootstrap__fresh_data_directory__migrates_and_prints_keys(tmp_path: Path) -> None:
+    # Given: a data directory nothing has touched (a container's first start)
+    # When
+    result = _vexil(
+        ["bootstrap", "--email", "ops@example.com", "--json"], VEXIL_DATA_DIR=str(tmp_path / "data")
+    )
+    # Then
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["user"]["email"] == "ops@example.com"
+    assert [e["name"] for e in output["environments"]] == ["Development", "Production"]
+    assert all(e["server_key"].startswith("ser.") for e in output["environments"])

@@ -1,7 +1,8 @@
 """Rows of the permission matrix for the flags half of the management API.
 
 The world gains, through the services, a feature with an MV option, a segment, a segment override,
-a second (stateless) override slot, an identity with a trait and an override, and a tag, all in
+a second (stateless) override slot, an identity with a trait and an override (alice), a second
+identity (carol), a tag and a server-side key, all in
 Acme / Web shop / Development.
 """
 
@@ -29,8 +30,8 @@ from vexil.tags.models import Tag
 from vexil.tags.services import tag_create
 
 
-@pytest.fixture
-def flags_world(world: World) -> World:
+def add_flags_objects(world: World) -> World:
+    """Give ``world`` the flags objects this module's rows act on (see the module docstring)."""
     actor = Actor(user=world.users["org_admin"])
     feature = feature_create(
         project=world.project,
@@ -62,6 +63,7 @@ def flags_world(world: World) -> World:
         actor=actor,
     )
     identity = identity_create(environment=world.environment, identifier="alice", actor=actor)
+    identity_create(environment=world.environment, identifier="carol", actor=actor)
     trait_create(identity=identity, trait_key="plan", value="vip", actor=actor)
     identity_override_create(
         feature=feature, identity_id=identity.pk, environment=world.environment, actor=actor
@@ -71,12 +73,23 @@ def flags_world(world: World) -> World:
     return world
 
 
+@pytest.fixture
+def flags_world(world: World) -> World:
+    return add_flags_objects(world)
+
+
 MEMBERS_404 = {"other_org_user": 404, "member": 404}
 
 
 def project_level(status: int) -> dict[str, int]:
     """Project permission needed: environment-only members see the project but may not act."""
     return expect(**MEMBERS_404, env_viewer=403, env_editor=403, project_admin=status,
+                  org_admin=status, master_key=status)  # fmt: skip
+
+
+def project_readers(status: int) -> dict[str, int]:
+    """Reads of project resources: any environment grant in the project implies VIEW_PROJECT."""
+    return expect(**MEMBERS_404, env_viewer=status, env_editor=status, project_admin=status,
                   org_admin=status, master_key=status)  # fmt: skip
 
 
@@ -164,16 +177,31 @@ ENVIRONMENTS = [
 ]  # fmt: skip
 
 FEATURES = [
-    Case("features list", "GET", features, expected=project_level(200)),
+    Case("features list", "GET", features, expected=project_readers(200)),
+    Case("features list with states", "GET",
+         lambda w: f"{features(w)}?environment={w.environment.pk}", expected=project_readers(200)),
+    Case("feature retrieve", "GET", lambda w: f"{features(w)}{banner(w).pk}/",
+         expected=project_readers(200)),
+    Case("mv options list", "GET", lambda w: f"{features(w)}{banner(w).pk}/mv-options/",
+         expected=project_readers(200)),
     Case("feature create", "POST", features, body=lambda w: {"name": "new_flag"},
          expected=project_level(201)),
     Case("feature update", "PATCH", lambda w: f"{features(w)}{banner(w).pk}/",
          body=lambda w: {"description": "x"}, expected=project_level(200)),
     Case("feature delete", "DELETE", lambda w: f"{features(w)}{banner(w).pk}/",
          expected=project_level(204)),
+    Case("feature add owners", "POST", lambda w: f"{features(w)}{banner(w).pk}/add-owners/",
+         body=lambda w: {"user_ids": [w.users["env_editor"].pk]}, expected=project_level(200)),
+    Case("feature remove owners", "POST",
+         lambda w: f"{features(w)}{banner(w).pk}/remove-owners/",
+         body=lambda w: {"user_ids": [w.users["env_editor"].pk]}, expected=project_level(200)),
     Case("mv option create", "POST", lambda w: f"{features(w)}{banner(w).pk}/mv-options/",
          body=lambda w: {"value": "b", "default_percentage_allocation": 5},
          expected=project_level(201)),
+    Case("mv option update", "PATCH",
+         lambda w: f"{features(w)}{banner(w).pk}/mv-options/"
+         f"{MultivariateFeatureOption.objects.get(feature=banner(w)).pk}/",
+         body=lambda w: {"default_percentage_allocation": 5}, expected=project_level(200)),
     Case("mv option delete", "DELETE",
          lambda w: f"{features(w)}{banner(w).pk}/mv-options/"
          f"{MultivariateFeatureOption.objects.get(feature=banner(w)).pk}/",
@@ -222,13 +250,22 @@ SEGMENT_OVERRIDES = [
 
 SEGMENTS = [
     Case("segments list", "GET", lambda w: f"/api/v1/projects/{w.project.pk}/segments/",
-         expected=project_level(200)),
+         expected=project_readers(200)),
+    Case("segment retrieve", "GET",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
+         expected=project_readers(200)),
     Case("segment create", "POST", lambda w: f"/api/v1/projects/{w.project.pk}/segments/",
          body=lambda w: {"name": "new", "rules": [{"type": "ALL", "conditions": []}]},
          expected=project_level(201)),
     Case("segment update", "PATCH",
          lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
          body=lambda w: {"name": "renamed"}, expected=project_level(200)),
+    Case("segment clone", "POST",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/clone/",
+         body=lambda w: {"name": "vip copy"}, expected=project_level(201)),
+    Case("segment associated features", "GET",
+         lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/associated-features/",
+         expected=project_readers(200)),
     Case("segment delete", "DELETE",
          lambda w: f"/api/v1/projects/{w.project.pk}/segments/{segment_id(w)}/",
          expected=project_level(204)),
@@ -250,6 +287,14 @@ IDENTITIES = [
          lambda w: f"{env(w)}/identities/{alice(w).pk}/featurestates/"
          f"{FeatureState.objects.get(identity=alice(w)).pk}/",
          body=lambda w: {"enabled": True}, expected=env_editors(200)),
+    Case("identity overrides clone from identity", "POST",
+         lambda w: f"{env(w)}/identities/"
+         f"{Identity.objects.get(environment=w.environment, identifier='carol').pk}"
+         "/featurestates/clone-from-given-identity/",
+         body=lambda w: {"source_identity_id": alice(w).pk}, expected=env_editors(200)),
+    Case("trait keys", "GET", lambda w: f"{env(w)}/trait-keys/", expected=env_editors(200)),
+    Case("delete traits", "POST", lambda w: f"{env(w)}/delete-traits/",
+         body=lambda w: {"key": "plan"}, expected=env_editors(200)),
     Case("traits list", "GET", lambda w: f"{env(w)}/identities/{alice(w).pk}/traits/",
          expected=env_editors(200)),
     Case("trait create", "POST", lambda w: f"{env(w)}/identities/{alice(w).pk}/traits/",
@@ -262,9 +307,12 @@ IDENTITIES = [
 
 TAGS = [
     Case("tags list", "GET", lambda w: f"/api/v1/projects/{w.project.pk}/tags/",
-         expected=project_level(200)),
+         expected=project_readers(200)),
     Case("tag create", "POST", lambda w: f"/api/v1/projects/{w.project.pk}/tags/",
          body=lambda w: {"label": "frontend"}, expected=project_level(201)),
+    Case("tag update", "PATCH",
+         lambda w: f"/api/v1/projects/{w.project.pk}/tags/{Tag.objects.get(label='backend').pk}/",
+         body=lambda w: {"label": "back"}, expected=project_level(200)),
     Case("tag delete", "DELETE",
          lambda w: f"/api/v1/projects/{w.project.pk}/tags/{Tag.objects.get(label='backend').pk}/",
          expected=project_level(204)),

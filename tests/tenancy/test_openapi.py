@@ -81,3 +81,15 @@ def test_schema__spectacular_command__no_warnings(tmp_path) -> None:
         )
     except CommandError as error:  # pragma: no cover - the message lists the warnings
         pytest.fail(str(error))
+
+
+def test_schema__update_priorities__list_in_list_out(schema: dict) -> None:
+    operation = schema["paths"]["/api/v1/features/feature-segments/update-priorities/"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    response = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
+    assert response["type"] == "array"
+
+
+def test_schema__member_last_login__nullable(schema: dict) -> None:
+    assert schema["components"]["schemas"]["Member"]["properties"]["last_login"]["nullable"]

@@ -24,6 +24,8 @@ class MasterAPIKeySerializer(serializers.ModelSerializer):
             "has_expired",
         )
         read_only_fields = ("id", "prefix", "created", "has_expired")
+        # The model's column defaults to None, which would make a nameless key "valid" input.
+        extra_kwargs = {"name": {"required": True}}
 
 
 class MasterAPIKeyCreatedSerializer(MasterAPIKeySerializer):

@@ -4,10 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from vexil.audit.models import AuditLog
-
-
-class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
-    pass
+from vexil.common.fields import IdFilter, IdInFilter
 
 
 class AuditLogFilter(django_filters.FilterSet):
@@ -17,8 +14,8 @@ class AuditLogFilter(django_filters.FilterSet):
     project simply finds nothing.
     """
 
-    project = django_filters.NumberFilter(field_name="project_id")
-    environments = NumberInFilter(field_name="environment_id")
+    project = IdFilter(field_name="project_id")
+    environments = IdInFilter(field_name="environment_id")
     search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:

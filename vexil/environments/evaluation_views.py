@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vexil.environments.scoping import EnvironmentFromURL
+from vexil.environments.serializers import IdentityFeatureStateSerializer
 from vexil.evaluation.document import build_environment_data
 from vexil.evaluation.preview import identity_feature_states
 from vexil.identities.models import Identity
@@ -38,7 +39,7 @@ class IdentityAllFeatureStatesView(EnvironmentFromURL, APIView):
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
     environment_permissions = {"get": EnvironmentPermission.VIEW_IDENTITIES}
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: IdentityFeatureStateSerializer(many=True)})
     def get(self, request: Request, environment_api_key: str, identity_pk: int) -> Response:
         environment = self.get_environment()
         identity = (

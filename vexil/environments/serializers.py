@@ -94,3 +94,32 @@ class EnvironmentAPIKeyCreatedSerializer(EnvironmentAPIKeySerializer):
 
     def get_key(self, key: EnvironmentAPIKey) -> str:
         return str(self.context["plaintext"])
+
+
+class _FeatureSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+
+
+class _SegmentSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}], "nullable": True}
+)
+class _ScalarField(serializers.JSONField):
+    pass
+
+
+class IdentityFeatureStateSerializer(serializers.Serializer):
+    """One feature as an identity gets it now (``identities/{id}/featurestates/all/``)."""
+
+    feature = _FeatureSummarySerializer()
+    enabled = serializers.BooleanField()
+    feature_state_value = _ScalarField()
+    variant = serializers.CharField(allow_null=True)
+    overridden_by = serializers.ChoiceField(choices=["IDENTITY", "SEGMENT"], allow_null=True)
+    segment = _SegmentSummarySerializer(allow_null=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from vexil.common.fields import ID_MAX, IdFilter
 from vexil.features.models import Feature, FeatureSegment, FeatureState, FeatureType
 
 _SORT_FIELDS = {"name": "name", "created_date": "created_date", "id": "id"}
@@ -31,7 +32,8 @@ class FeatureFilter(django_filters.FilterSet):
             ids = [int(part) for part in value.split(",") if part.strip()]
         except ValueError:
             return queryset.none()
-        return queryset.filter(tags__in=ids).distinct()
+        # An id out of the key range names no tag (and the database would refuse it).
+        return queryset.filter(tags__in=[i for i in ids if 1 <= i <= ID_MAX]).distinct()
 
     def filter_noop(self, queryset: QuerySet[Feature], name: str, value: str) -> QuerySet[Feature]:
         return queryset
@@ -45,7 +47,7 @@ class FeatureFilter(django_filters.FilterSet):
 
 
 class FeatureStateFilter(django_filters.FilterSet):
-    feature = django_filters.NumberFilter(field_name="feature_id")
+    feature = IdFilter(field_name="feature_id")
     feature_name = django_filters.CharFilter(field_name="feature__name")
 
     class Meta:
@@ -54,7 +56,7 @@ class FeatureStateFilter(django_filters.FilterSet):
 
 
 class GenericFeatureStateFilter(FeatureStateFilter):
-    environment = django_filters.NumberFilter(field_name="environment_id")
+    environment = IdFilter(field_name="environment_id")
 
     class Meta:
         model = FeatureState
@@ -62,8 +64,8 @@ class GenericFeatureStateFilter(FeatureStateFilter):
 
 
 class FeatureSegmentFilter(django_filters.FilterSet):
-    environment = django_filters.NumberFilter(field_name="environment_id")
-    feature = django_filters.NumberFilter(field_name="feature_id")
+    environment = IdFilter(field_name="environment_id")
+    feature = IdFilter(field_name="feature_id")
 
     class Meta:
         model = FeatureSegment

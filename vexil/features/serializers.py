@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vexil.common.fields import POSITIVE_INT_MAX, IdField
 from vexil.features.models import (
     Feature,
     FeatureSegment,
@@ -135,7 +136,7 @@ class EnvironmentStateSerializer(serializers.ModelSerializer):
 
 
 class OwnerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IdField()
     email = serializers.EmailField()
 
 
@@ -204,7 +205,7 @@ class MultivariateStateValueSerializer(serializers.ModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Options are resolved against the state's feature by the view, not against every row.
-        self.fields["multivariate_feature_option"] = serializers.IntegerField()
+        self.fields["multivariate_feature_option"] = IdField()
 
     def to_representation(self, instance: MultivariateFeatureStateValue) -> dict[str, Any]:
         return {
@@ -265,10 +266,10 @@ class FeatureStateSerializer(serializers.ModelSerializer):
 class FeatureStateCreateSerializer(serializers.Serializer):
     """``features/featurestates/`` create: a segment override's state (Flagsmith's 2nd step)."""
 
-    feature = serializers.IntegerField()
-    environment = serializers.IntegerField()
-    feature_segment = serializers.IntegerField(required=False, allow_null=True)
-    identity = serializers.IntegerField(required=False, allow_null=True)
+    feature = IdField()
+    environment = IdField()
+    feature_segment = IdField(required=False, allow_null=True)
+    identity = IdField(required=False, allow_null=True)
     enabled = serializers.BooleanField(default=False)
     feature_state_value = FeatureValueField(required=False, default=None)
     multivariate_feature_state_values = MultivariateStateValueSerializer(many=True, required=False)
@@ -278,12 +279,16 @@ class SegmentOverrideCreateSerializer(serializers.Serializer):
     """``environments/{key}/features/{id}/create-segment-override/``."""
 
     class SlotSerializer(serializers.Serializer):
-        segment = serializers.IntegerField()
-        priority = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        segment = IdField()
+        priority = serializers.IntegerField(
+            min_value=0, max_value=POSITIVE_INT_MAX, required=False, allow_null=True
+        )
 
     feature_segment = SlotSerializer(required=False)
-    segment = serializers.IntegerField(required=False)
-    priority = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    segment = IdField(required=False)
+    priority = serializers.IntegerField(
+        min_value=0, max_value=POSITIVE_INT_MAX, required=False, allow_null=True
+    )
     enabled = serializers.BooleanField(default=False)
     feature_state_value = FeatureValueField(required=False, default=None)
     multivariate_feature_state_values = MultivariateStateValueSerializer(many=True, required=False)
@@ -303,7 +308,9 @@ class SegmentOverrideCreateSerializer(serializers.Serializer):
 
 class FeatureSegmentSerializer(serializers.ModelSerializer):
     segment_name = serializers.CharField(source="segment.name", read_only=True)
-    priority = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    priority = serializers.IntegerField(
+        min_value=0, max_value=POSITIVE_INT_MAX, required=False, allow_null=True
+    )
 
     class Meta:
         model = FeatureSegment
@@ -314,11 +321,9 @@ class FeatureSegmentSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         # Related ids are resolved by the view against what the requester may see.
         for name in ("feature", "segment", "environment"):
-            self.fields[name] = serializers.IntegerField(
-                read_only=self.instance is not None, source=f"{name}_id"
-            )
+            self.fields[name] = IdField(read_only=self.instance is not None, source=f"{name}_id")
 
 
 class PriorityItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    priority = serializers.IntegerField(min_value=0)
+    id = IdField()
+    priority = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)

@@ -36,6 +36,8 @@ from vexil.features.models import (
     value_from_text,
     value_type_of,
 )
+from vexil.identities.models import Identity
+from vexil.organisations.models import OrganisationMembership
 from vexil.projects.models import Project
 from vexil.segments.models import Segment
 from vexil.tags.models import Tag
@@ -765,3 +767,100 @@ def feature_segment_delete(*, feature_segment: FeatureSegment, actor: Actor) -> 
     _priorities_write(_ordered_ids(fs.feature_id, fs.environment_id))
     environment_revision_bump(environment_ids=[fs.environment_id])
     _feature_segment_audit(fs, actor, AuditAction.DELETE, before=before)
+
+
+# --- Owners -------------------------------------------------------------------------------------
+
+
+def _owner_ids(feature: Feature) -> list[int]:
+    return sorted(feature.owners.values_list("id", flat=True))
+
+
+def _owners_audit(feature: Feature, actor: Actor, before: list[int]) -> None:
+    _feature_audit(
+        feature,
+        actor,
+        AuditAction.UPDATE,
+        before={"owners": before},
+        after={"owners": _owner_ids(feature)},
+    )
+
+
+@transaction.atomic
+def feature_owners_add(*, feature: Feature, user_ids: Sequence[int], actor: Actor) -> Feature:
+    """Make members of the feature's organisation its owners (owners do not affect evaluation,
+    so no revision changes). Anyone else, another tenant's user included, is a 400."""
+    wanted = set(user_ids)
+    members = set(
+        OrganisationMembership.objects.filter(
+            organisation_id=feature.project.organisation_id, user_id__in=wanted
+        ).values_list("user_id", flat=True)
+    )
+    if wanted - members:
+        missing = ", ".join(str(i) for i in sorted(wanted - members))
+        raise _invalid("user_ids", f"Not members of the organisation: {missing}.")
+    before = _owner_ids(feature)
+    feature.owners.add(*members)
+    _owners_audit(feature, actor, before)
+    return feature
+
+
+@transaction.atomic
+def feature_owners_remove(*, feature: Feature, user_ids: Sequence[int], actor: Actor) -> Feature:
+    """Remove owners; ids of users who are not owners are ignored (the result is the same)."""
+    before = _owner_ids(feature)
+    feature.owners.remove(*(set(user_ids) & set(before)))
+    _owners_audit(feature, actor, before)
+    return feature
+
+
+# --- Identity overrides, copied -------------------------------------------------------------------
+
+
+@transaction.atomic
+def identity_overrides_clone(
+    *, source_id: int, target: Identity, actor: Actor
+) -> list[FeatureState]:
+    """Replace ``target``'s identity overrides with copies of ``source``'s (Flagsmith's
+    ``clone-from-given-identity``). Both identities must be in the same environment."""
+    environment = target.environment
+    source = Identity.objects.filter(environment=environment, pk=source_id).first()
+    if source is None:
+        raise _invalid("source_identity_id", f'Invalid pk "{source_id}" - object does not exist.')
+    if source.pk == target.pk:
+        raise _invalid("source_identity_id", "An identity cannot be cloned from itself.")
+    before = _identity_overrides_snapshot(target)
+    FeatureState.objects.filter(identity=target).delete()
+    copies = []
+    for state in FeatureState.objects.filter(identity=source).order_by("id"):
+        copy = FeatureState(
+            feature_id=state.feature_id,
+            environment=environment,
+            identity=target,
+            enabled=state.enabled,
+        )
+        copy.set_value(state.value)
+        copies.append(copy)
+    FeatureState.objects.bulk_create(copies)
+    environment_revision_bump(environment_ids=[environment.pk])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        resource_type="identity",
+        resource_id=target.pk,
+        log=f"Identity overrides of {target.identifier!r} copied from {source.identifier!r}",
+        organisation_id=environment.project.organisation_id,
+        environment=environment,
+        before=before,
+        after=_identity_overrides_snapshot(target),
+    )
+    return list(FeatureState.objects.filter(identity=target).order_by("id"))
+
+
+def _identity_overrides_snapshot(identity: Identity) -> dict[str, Any]:
+    return {
+        "overrides": {
+            str(state.feature_id): state.snapshot()
+            for state in FeatureState.objects.filter(identity=identity).order_by("id")
+        }
+    }

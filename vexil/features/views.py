@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
@@ -43,6 +43,7 @@ from vexil.features.serializers import (
     PriorityItemSerializer,
     SegmentOverrideCreateSerializer,
 )
+from vexil.organisations.serializers import UserIdsInputSerializer
 from vexil.permissions import selectors
 from vexil.permissions.drf import HasEnvironmentPermission, HasProjectPermission
 from vexil.permissions.keys import EnvironmentPermission, ProjectPermission
@@ -132,7 +133,12 @@ class FeatureViewSet(ProjectFromURL, viewsets.ModelViewSet):
     serializer_class = FeatureSerializer
     filterset_class = FeatureFilter
     permission_classes = [IsAuthenticated, HasProjectPermission]
-    project_permissions = {**_WRITE_FEATURE, "destroy": ProjectPermission.DELETE_FEATURE}
+    project_permissions = {
+        **_WRITE_FEATURE,
+        "destroy": ProjectPermission.DELETE_FEATURE,
+        "add_owners": ProjectPermission.CREATE_FEATURE,
+        "remove_owners": ProjectPermission.CREATE_FEATURE,
+    }
 
     def get_queryset(self) -> QuerySet[Feature]:
         queryset = Feature.objects.filter(project=self.get_project()).prefetch_related(
@@ -186,6 +192,30 @@ class FeatureViewSet(ProjectFromURL, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Feature) -> None:
         services.feature_delete(feature=instance, actor=actor_of(self.request))
+
+    @extend_schema(request=UserIdsInputSerializer, responses={200: FeatureSerializer})
+    @action(detail=True, methods=["post"], url_path="add-owners")
+    def add_owners(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Make members of the organisation owners of the feature: ``{"user_ids": [...]}``."""
+        return self._change_owners(request, services.feature_owners_add)
+
+    @extend_schema(request=UserIdsInputSerializer, responses={200: FeatureSerializer})
+    @action(detail=True, methods=["post"], url_path="remove-owners")
+    def remove_owners(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Remove owners of the feature: ``{"user_ids": [...]}``; non-owners are ignored."""
+        return self._change_owners(request, services.feature_owners_remove)
+
+    def _change_owners(self, request: Request, change: Callable[..., Feature]) -> Response:
+        feature = self.get_object()
+        serializer = UserIdsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change(
+            feature=feature,
+            user_ids=serializer.validated_data["user_ids"],
+            actor=actor_of(request),
+        )
+        fresh = self.get_queryset().get(pk=feature.pk)
+        return Response(self.get_serializer(fresh).data)
 
 
 class MultivariateOptionViewSet(ProjectFromURL, viewsets.ModelViewSet):
@@ -419,7 +449,11 @@ class FeatureSegmentViewSet(viewsets.ModelViewSet):
         self._require_manage(instance.environment)
         services.feature_segment_delete(feature_segment=instance, actor=actor_of(self.request))
 
-    @action(detail=False, methods=["post"], url_path="update-priorities")
+    @extend_schema(
+        request=PriorityItemSerializer(many=True),
+        responses={200: FeatureSegmentSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], url_path="update-priorities", pagination_class=None)
     def update_priorities(self, request: Request) -> Response:
         items = PriorityItemSerializer(data=request.data, many=True)
         items.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from vexil.common.fields import IdField
 from vexil.features.models import FeatureState
 from vexil.features.serializers import FeatureValueField, MultivariateStateValueSerializer
 from vexil.identities.models import IDENTIFIER_MAX_LENGTH, TRAIT_KEY_MAX_LENGTH, Identity, Trait
@@ -40,9 +41,7 @@ class IdentityOverrideSerializer(serializers.ModelSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The view resolves the feature within the identity's project.
-        self.fields["feature"] = serializers.IntegerField(
-            source="feature_id", read_only=self.instance is not None
-        )
+        self.fields["feature"] = IdField(source="feature_id", read_only=self.instance is not None)
 
 
 class TraitSerializer(serializers.ModelSerializer):
@@ -85,3 +84,20 @@ class TraitSerializer(serializers.ModelSerializer):
         ):
             raise serializers.ValidationError({"trait_key": ["Trait keys cannot be changed."]})
         return attrs
+
+
+class CloneFromIdentitySerializer(serializers.Serializer):
+    source_identity_id = IdField()
+
+
+class TraitKeysSerializer(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.CharField())
+
+
+class DeleteTraitsSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=TRAIT_KEY_MAX_LENGTH)
+
+
+class DeletedTraitsSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    deleted = serializers.IntegerField(help_text="How many identities lost the trait.")

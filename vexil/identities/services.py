@@ -184,3 +184,27 @@ def traits_delete(*, traits: Sequence[Trait], actor: Actor) -> None:
         trait.delete()
         trait.pk = trait_id
         _trait_audit(trait, actor, AuditAction.DELETE, before=before)
+
+
+@transaction.atomic
+def environment_traits_delete(*, environment: Environment, trait_key: str, actor: Actor) -> int:
+    """Delete the trait ``trait_key`` from every identity of the environment (Flagsmith's
+    ``delete-traits``); returns how many traits went. One audit row for the whole sweep, which
+    can reach every identity. Traits are not in the environment document: no revision change."""
+    if not trait_key or len(trait_key) > TRAIT_KEY_MAX_LENGTH:
+        raise _invalid("key", f"Trait keys must be 1 to {TRAIT_KEY_MAX_LENGTH} characters long.")
+    deleted, _ = Trait.objects.filter(
+        identity__environment=environment, trait_key=trait_key
+    ).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            resource_type="trait",
+            resource_id=trait_key,
+            log=f"Trait {trait_key!r} deleted from {deleted} identities of {environment.name!r}",
+            organisation_id=environment.project.organisation_id,
+            environment=environment,
+            before={"trait_key": trait_key, "count": deleted},
+        )
+    return deleted

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from vexil.identities import views
@@ -14,4 +15,16 @@ router.register(
     _IDENTITY + r"/(?P<identity_pk>\d+)/traits", views.TraitViewSet, basename="identity-trait"
 )
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "environments/<str:environment_api_key>/trait-keys/",
+        views.TraitKeysView.as_view(),
+        name="environment-trait-keys",
+    ),
+    path(
+        "environments/<str:environment_api_key>/delete-traits/",
+        views.DeleteTraitsView.as_view(),
+        name="environment-delete-traits",
+    ),
+    *router.urls,
+]

@@ -6,12 +6,15 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from vexil.audit.actors import actor_of
 from vexil.environments.scoping import EnvironmentFromURL
@@ -19,14 +22,20 @@ from vexil.features.models import Feature, FeatureState
 from vexil.features.services import (
     feature_state_update,
     identity_override_create,
+    identity_overrides_clone,
     override_state_delete,
 )
 from vexil.identities import services
 from vexil.identities.filters import IdentityFilter
 from vexil.identities.models import Identity, Trait
+from vexil.identities.selectors import environment_trait_keys
 from vexil.identities.serializers import (
+    CloneFromIdentitySerializer,
+    DeletedTraitsSerializer,
+    DeleteTraitsSerializer,
     IdentityOverrideSerializer,
     IdentitySerializer,
+    TraitKeysSerializer,
     TraitSerializer,
 )
 from vexil.permissions.drf import HasEnvironmentPermission
@@ -100,7 +109,7 @@ class IdentityOverrideViewSet(IdentityScoped, viewsets.ModelViewSet):
 
     serializer_class = IdentityOverrideSerializer
     permission_classes = [IsAuthenticated, HasEnvironmentPermission]
-    environment_permissions = IDENTITY_PERMISSIONS
+    environment_permissions = {**IDENTITY_PERMISSIONS, "clone_from_given_identity": _MANAGE}
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[FeatureState]:
@@ -144,6 +153,22 @@ class IdentityOverrideViewSet(IdentityScoped, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: FeatureState) -> None:
         override_state_delete(feature_state=instance, actor=actor_of(self.request))
+
+    @extend_schema(
+        request=CloneFromIdentitySerializer, responses={200: IdentityOverrideSerializer(many=True)}
+    )
+    @action(detail=False, methods=["post"], url_path="clone-from-given-identity")
+    def clone_from_given_identity(self, request: Request, **kwargs: Any) -> Response:
+        """Replace this identity's overrides with copies of another identity's, from the same
+        environment: ``{"source_identity_id": <id>}``. Answers the identity's new overrides."""
+        serializer = CloneFromIdentitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        identity_overrides_clone(
+            source_id=serializer.validated_data["source_identity_id"],
+            target=self.get_identity(),
+            actor=actor_of(request),
+        )
+        return Response(self.get_serializer(self.get_queryset().order_by("id"), many=True).data)
 
 
 class TraitViewSet(IdentityScoped, viewsets.ModelViewSet):
@@ -189,3 +214,34 @@ class TraitViewSet(IdentityScoped, viewsets.ModelViewSet):
             )
         services.traits_delete(traits=traits, actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TraitKeysView(EnvironmentFromURL, APIView):
+    """``environments/{api_key}/trait-keys/``: the distinct trait keys of the environment's
+    identities, ``{"keys": [...]}`` (sorted)."""
+
+    permission_classes = [IsAuthenticated, HasEnvironmentPermission]
+    environment_permissions = {"get": _VIEW}
+
+    @extend_schema(responses={200: TraitKeysSerializer})
+    def get(self, request: Request, environment_api_key: str) -> Response:
+        return Response({"keys": environment_trait_keys(self.get_environment())})
+
+
+class DeleteTraitsView(EnvironmentFromURL, APIView):
+    """``environments/{api_key}/delete-traits/``: ``{"key": "..."}`` deletes that trait from
+    every identity of the environment."""
+
+    permission_classes = [IsAuthenticated, HasEnvironmentPermission]
+    environment_permissions = {"post": _MANAGE}
+
+    @extend_schema(request=DeleteTraitsSerializer, responses={200: DeletedTraitsSerializer})
+    def post(self, request: Request, environment_api_key: str) -> Response:
+        serializer = DeleteTraitsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deleted = services.environment_traits_delete(
+            environment=self.get_environment(),
+            trait_key=serializer.validated_data["key"],
+            actor=actor_of(request),
+        )
+        return Response({"key": serializer.validated_data["key"], "deleted": deleted})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from vexil.common.fields import IdField
 from vexil.organisations.models import (
     Organisation,
     OrganisationMembership,
@@ -48,7 +49,9 @@ class MemberSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(
+        source="user.last_login", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = OrganisationMembership
@@ -61,19 +64,17 @@ class RoleInputSerializer(serializers.Serializer):
 
 
 class UserIdSerializer(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1)
+    id = IdField()
 
 
 class UserIdsInputSerializer(serializers.Serializer):
-    user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=1000
-    )
+    user_ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=1000)
 
 
 class UserGroupSerializer(serializers.ModelSerializer):
     users = UserSummarySerializer(many=True, read_only=True)
     user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         write_only=True,
         required=False,
         max_length=1000,

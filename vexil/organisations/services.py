@@ -10,6 +10,7 @@ from django.db import transaction
 from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
 from vexil.environments.services import organisation_environments_revision_bump
+from vexil.features.models import Feature
 from vexil.organisations.models import (
     Organisation,
     OrganisationMembership,
@@ -183,7 +184,8 @@ def organisation_member_role_update(
 def organisation_members_remove(
     *, organisation: Organisation, user_ids: Iterable[int], actor: Actor
 ) -> int:
-    """Remove members, with their group memberships and grants in this organisation.
+    """Remove members, with their group memberships, grants and feature ownerships in this
+    organisation (a former member's e-mail must not stay on its features).
 
     Ids that are not members are ignored; the last administrator cannot be removed.
     """
@@ -203,6 +205,9 @@ def organisation_members_remove(
     ProjectGrant.objects.filter(project__organisation=organisation, user_id__in=removed).delete()
     EnvironmentGrant.objects.filter(
         environment__project__organisation=organisation, user_id__in=removed
+    ).delete()
+    Feature.owners.through.objects.filter(
+        feature__project__organisation=organisation, user_id__in=removed
     ).delete()
     for membership in memberships:
         audit_record(

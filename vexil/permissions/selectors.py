@@ -4,6 +4,10 @@ Rules: an organisation ADMIN may do everything in it; a project grant with ``adm
 project and environment permission in that project; an environment grant with ``admin`` implies
 every permission on that environment. A user's permissions are the union of their own grants and
 those of every group they belong to. Any project or environment permission implies VIEW of it.
+
+Any environment grant in a project also implies VIEW_PROJECT on that project, and nothing more:
+whoever may see an environment's flags may read the features, segments and tags they are made of
+(read-only; every project write still needs its own project permission).
 """
 
 from __future__ import annotations
@@ -64,9 +68,13 @@ def project_permissions(user: Principal, project: Project) -> frozenset[str]:
         if admin:
             return ALL_PROJECT_PERMISSIONS
         granted.update(keys)
-    if granted:
+    if granted or _has_environment_grant_in(user, project):
         granted.add(ProjectPermission.VIEW_PROJECT)
     return frozenset(granted)
+
+
+def _has_environment_grant_in(user: User, project: Project) -> bool:
+    return EnvironmentGrant.objects.filter(_grantee(user), environment__project=project).exists()
 
 
 def is_project_admin(user: Principal, project: Project) -> bool:

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import QuerySet
+
+from vexil.environments.models import Environment
+from vexil.features.models import FeatureSegment
 from vexil.segments.models import Condition, Segment, SegmentRule
 
 RuleTree = list[dict[str, Any]]
@@ -39,3 +43,14 @@ def segment_rule_trees(segments: Sequence[Segment]) -> dict[int, RuleTree]:
     for condition in Condition.objects.filter(rule_id__in=nodes).order_by("id"):
         nodes[condition.rule_id]["conditions"].append(_condition(condition))
     return trees
+
+
+def segment_overrides_of(
+    segment: Segment, environments: QuerySet[Environment]
+) -> QuerySet[FeatureSegment]:
+    """The segment overrides that use ``segment``, in the given (visible) environments."""
+    return (
+        FeatureSegment.objects.filter(segment=segment, environment__in=environments)
+        .select_related("feature", "segment", "environment")
+        .order_by("environment_id", "feature_id", "id")
+    )

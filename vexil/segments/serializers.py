@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vexil.common.fields import IdField
 from vexil.features.models import Feature
 from vexil.segments.models import CONDITION_VALUE_MAX_LENGTH, Operator, RuleType, Segment
 from vexil.segments.selectors import segment_rule_trees
@@ -58,7 +59,7 @@ class RuleSerializer(serializers.Serializer):
 class SegmentSerializer(serializers.ModelSerializer):
     # Written through the service; read back with the selector (see to_representation).
     rules = RuleSerializer(many=True, required=False, write_only=True)
-    feature = serializers.IntegerField(source="feature_id", required=False, allow_null=True)
+    feature = IdField(source="feature_id", required=False, allow_null=True)
 
     class Meta:
         model = Segment
@@ -80,3 +81,11 @@ class SegmentSerializer(serializers.ModelSerializer):
             trees = segment_rule_trees([instance])
         data["rules"] = trees[instance.pk]
         return data
+
+
+class SegmentCloneSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=Segment._meta.get_field("name").max_length)
+
+
+class AssociatedFeaturesQuerySerializer(serializers.Serializer):
+    environment = IdField(required=False)

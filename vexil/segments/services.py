@@ -32,6 +32,7 @@ from vexil.segments.models import (
     Segment,
     SegmentRule,
 )
+from vexil.segments.selectors import segment_rule_trees
 
 RuleSpec = Mapping[str, Any]
 
@@ -252,3 +253,35 @@ def segment_delete(*, segment: Segment, actor: Actor) -> None:
     segment.pk = segment_id
     project_environments_revision_bump(project_id=segment.project_id)
     _segment_audit(segment, actor, AuditAction.DELETE, before=before)
+
+
+def _rule_specs(tree: Sequence[Mapping[str, Any]]) -> list[RuleSpec]:
+    """A rule tree as read by the selector, without its ids: the input of :func:`segment_create`."""
+    return [
+        {
+            "type": rule["type"],
+            "rules": _rule_specs(rule["rules"]),
+            "conditions": [
+                {key: condition[key] for key in ("operator", "property", "value", "description")}
+                for condition in rule["conditions"]
+            ],
+        }
+        for rule in tree
+    ]
+
+
+@transaction.atomic
+def segment_clone(*, segment: Segment, name: str, actor: Actor) -> Segment:
+    """A new segment of the same project with ``segment``'s description, feature and rules.
+
+    Overrides that use ``segment`` are not copied: the clone starts unused.
+    """
+    tree = segment_rule_trees([segment])[segment.pk]
+    return segment_create(
+        project=segment.project,
+        name=name,
+        actor=actor,
+        rules=_rule_specs(tree),
+        description=segment.description,
+        feature=segment.feature,
+    )

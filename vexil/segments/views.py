@@ -5,21 +5,29 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from vexil.audit.actors import actor_of
-from vexil.environments.scoping import ProjectFromURL
+from vexil.environments.scoping import ProjectFromURL, principal_or_404
+from vexil.features.serializers import FeatureSegmentSerializer
+from vexil.permissions import selectors
 from vexil.permissions.drf import HasProjectPermission
 from vexil.permissions.keys import ProjectPermission
 from vexil.segments import services
 from vexil.segments.filters import SegmentFilter
 from vexil.segments.models import Segment
-from vexil.segments.selectors import segment_rule_trees
-from vexil.segments.serializers import SegmentSerializer
+from vexil.segments.selectors import segment_overrides_of, segment_rule_trees
+from vexil.segments.serializers import (
+    AssociatedFeaturesQuerySerializer,
+    SegmentCloneSerializer,
+    SegmentSerializer,
+)
 
 _MANAGE = ProjectPermission.MANAGE_SEGMENTS
 
@@ -35,6 +43,7 @@ class SegmentViewSet(ProjectFromURL, viewsets.ModelViewSet):
         "update": _MANAGE,
         "partial_update": _MANAGE,
         "destroy": _MANAGE,
+        "clone": _MANAGE,
     }
 
     def get_queryset(self) -> QuerySet[Segment]:
@@ -80,3 +89,43 @@ class SegmentViewSet(ProjectFromURL, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Segment) -> None:
         services.segment_delete(segment=instance, actor=actor_of(self.request))
+
+    @extend_schema(request=SegmentCloneSerializer, responses={201: SegmentSerializer})
+    @action(detail=True, methods=["post"])
+    def clone(self, request: Request, project_pk: str, pk: str) -> Response:
+        """A copy of the segment (description, feature, rules) under a new ``name``; the
+        overrides that use the segment are not copied."""
+        segment = self.get_object()
+        serializer = SegmentCloneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        clone = services.segment_clone(
+            segment=segment, name=serializer.validated_data["name"], actor=actor_of(request)
+        )
+        body = SegmentSerializer(clone, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("environment", int, description="an environment id")],
+        responses={200: FeatureSegmentSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="associated-features",
+        filterset_class=None,
+        serializer_class=FeatureSegmentSerializer,
+    )
+    def associated_features(self, request: Request, project_pk: str, pk: str) -> Response:
+        """The segment overrides that use this segment, in the environments the requester may
+        see (``?environment=<id>`` narrows to one)."""
+        segment = self.get_object()
+        environments = selectors.environments_visible_to(principal_or_404(request))
+        query = AssociatedFeaturesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        environment_id = query.validated_data.get("environment")
+        if environment_id is not None:
+            environments = environments.filter(pk=environment_id)
+        overrides = segment_overrides_of(segment, environments)
+        page = self.paginate_queryset(overrides)
+        data = FeatureSegmentSerializer(page, many=True).data
+        return self.get_paginated_response(data)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import os
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.conf import settings
@@ -18,16 +17,47 @@ BACKPRESSURE_PER_WORKER = 4096
 WORKERS_KILL_TIMEOUT_SECONDS = 10
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= settings.PORT_MAX:
+        raise ArgumentTypeError(f"must be an integer from 1 to {settings.PORT_MAX} (got {value!r})")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ArgumentTypeError(f"must be an integer >= 1 (got {value!r})")
+    return number
+
+
 class Command(BaseCommand):
     help = "Apply migrations and serve Vexil with the production server (granian, ASGI)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("VEXIL_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("VEXIL_PORT", "8000")))
+        # Defaults come from the settings, which read VEXIL_HOST/PORT/WORKERS strictly: a
+        # malformed value stops every command with the variable's name, not a traceback.
+        parser.add_argument(
+            "--host",
+            default=settings.SERVE_HOST,
+            help="address (default: 127.0.0.1, or VEXIL_HOST)",
+        )
+        parser.add_argument(
+            "--port",
+            type=_port,
+            default=settings.SERVE_PORT,
+            help="port (default: 8000, or VEXIL_PORT)",
+        )
         parser.add_argument(
             "--workers",
-            type=int,
-            default=int(os.environ.get("VEXIL_WORKERS", "2")),
+            type=_positive,
+            default=settings.SERVE_WORKERS,
             help="worker processes (default: 2, or VEXIL_WORKERS)",
         )
         parser.add_argument(

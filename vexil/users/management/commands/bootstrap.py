@@ -4,6 +4,7 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, email: str, password: str | None, **options: Any) -> None:
+        # A container's first start runs bootstrap before anything has migrated the database.
+        call_command("migrate", interactive=False, verbosity=0)
         if instance_is_initialised():
             self.stderr.write("This install is already initialised; nothing was changed.")
             return
