@@ -36,6 +36,9 @@ class EnvironmentSnapshot:
     flags_body: dict[bool, bytes]  # keyed by "is a server key"
     flag_bodies: dict[tuple[bool, str], bytes]  # ?feature=<name>
     feature_ids: dict[str, int]
+    # (state id, feature id) -> the caller-independent bytes of that state's identity flag
+    # object around its value and enabled; filled on first use (see identity_flag_json)
+    identity_flag_parts: dict[tuple[int, int], tuple[bytes, bytes]]
 
     @property
     def environment_id(self) -> int:
@@ -59,6 +62,48 @@ class EnvironmentSnapshot:
         if self.hide_sensitive_data:
             flag = _redacted(flag)
         return flag
+
+    def identity_flag_json(self, result: Mapping[str, Any]) -> bytes:
+        """``orjson.dumps(self.flag_object(result, identity=True))``, assembled from precomputed
+        bytes: only the value, ``enabled`` and the variant are serialised per request."""
+        metadata = result["metadata"]
+        key = (metadata["state_id"], metadata["id"])
+        parts = self.identity_flag_parts.get(key)
+        if parts is None:
+            if key[0] not in self.data.states:  # an identity override read per request
+                return orjson.dumps(self.flag_object(result, identity=True))
+            parts = self.identity_flag_parts[key] = self._identity_flag_parts(metadata)
+        head, middle = parts
+        return b"".join(
+            (
+                head,
+                orjson.dumps(result["value"]),
+                middle,
+                b"true" if result["enabled"] else b"false",
+                b',"variant":',
+                orjson.dumps(result["variant"]),
+                b"}",
+            )
+        )
+
+    def _identity_flag_parts(self, metadata: Mapping[str, Any]) -> tuple[bytes, bytes]:
+        """The bytes before the value and between the value and ``enabled``, in the key order
+        of ``flag_object``: id, feature, feature_state_value, environment, identity,
+        feature_segment, enabled, variant."""
+        flag = self.flag_object(
+            {"metadata": metadata, "value": None, "enabled": False, "variant": None},
+            identity=True,
+        )
+        head = b'{"id":%s,"feature":%s,"feature_state_value":' % (
+            orjson.dumps(flag["id"]),
+            orjson.dumps(flag["feature"]),
+        )
+        middle = b',"environment":%s,"identity":%s,"feature_segment":%s,"enabled":' % (
+            orjson.dumps(flag["environment"]),
+            orjson.dumps(flag["identity"]),
+            orjson.dumps(flag["feature_segment"]),
+        )
+        return head, middle
 
     def visible(self, name: str, enabled: bool, *, is_server: bool) -> bool:
         if not is_server and name in self.server_only_features:
@@ -100,6 +145,7 @@ def build_snapshot(environment_id: int) -> EnvironmentSnapshot:
         flags_body={},
         flag_bodies={},
         feature_ids={s["feature"]["name"]: s["feature"]["id"] for s in document["feature_states"]},
+        identity_flag_parts={},
     )
     _precompute_environment_flags(snapshot)
     return snapshot
