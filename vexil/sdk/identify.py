@@ -209,16 +209,8 @@ def respond(
         ]
     )
     # The same bytes as orjson.dumps({"identifier", "flags": [flag_object...], "traits"}),
-    # assembled from each state's precomputed parts.
-    flag_json = snapshot.identity_flag_json
-    visible = snapshot.visible
-    flags = b",".join(
-        [
-            flag_json(result)
-            for name, result in results.items()
-            if visible(name, result["enabled"], is_server=is_server)
-        ]
-    )
+    # with each flag's bytes memoised in the snapshot.
+    flags = snapshot.identity_flags_json(results, is_server=is_server)
     body = b'{"identifier":%s,"flags":[%s],"traits":%s}' % (
         orjson.dumps(request.identifier),
         flags,
