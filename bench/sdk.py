@@ -1,8 +1,8 @@
 """How fast are the SDK endpoints, against a bare ASGI app returning the same bytes? One run.
 
     apt-get install -y wrk                        # once
-    .venv/bin/python bench/sdk.py                 # everything, about 9 minutes; markdown on stdout
-    .venv/bin/python bench/sdk.py --parts main    # the endpoint table only, about 4 minutes
+    .venv/bin/python bench/sdk.py                 # everything, about 10 minutes; markdown on stdout
+    .venv/bin/python bench/sdk.py --parts main    # the endpoint table only, about 6 minutes
     .venv/bin/python bench/sdk.py --parts main --only flags identify-post --runs 1 --duration 5
     .venv/bin/python bench/sdk.py --database-url postgres://user@127.0.0.1:5432/empty_db
 
@@ -12,9 +12,11 @@ Parts:
   secret key, ``DJANGO_ALLOWED_HOSTS=127.0.0.1``, no access log) on a fresh data directory seeded
   with ``vexil seed-demo --features 100 --segments 50``, and, in the same run, a bare ASGI app
   under granian ASGI (2 workers) answering each endpoint's real response bytes, fetched once from
-  the server and served fixed (``bench/apps.py:fixed_asgi``). Each endpoint: 2 s warm-up, then
-  ``wrk -t2 -c64 -d10s --latency`` three times, median requests/s, p50 and p99 of that run.
-* ``features``: ``/flags/`` and ``POST /identities/`` at 10, 100 and 1,000 features.
+  the server and served fixed (``bench/apps.py:fixed_asgi``). Both run side by side; each
+  endpoint: 2 s warm-up of each, then ``wrk -t2 -c64 -d10s --latency`` against Vexil and the
+  bare app in turn, three rounds; median requests/s, and p50 and p99 of the median run.
+* ``features``: ``/flags/`` and ``POST /identities/`` at 10, 100 and 1,000 features (3 runs of
+  5 s each: ``--growth-duration``).
 * ``environments``: the same two with 1 and with 100 environments on one server, the requests
   spread over the 100 environments' keys.
 * ``memory``: tracemalloc and RSS growth of building (and keeping) 100 snapshots with
@@ -71,6 +73,9 @@ def main() -> None:
                         help="endpoints of the main part (default: all)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--growth-duration", type=int, default=5, help="seconds per wrk run, growth parts"
+    )
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty, disposable database")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare app (main part)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
@@ -82,10 +87,11 @@ def main() -> None:
     try:
         if "main" in args.parts:
             _print_main(_main_part(options, args.only, bare=not args.no_bare))
+        growth = Options(args.runs, args.growth_duration, args.database_url, scratch)
         if "features" in args.parts:
-            _print_growth("features", _features_part(options))
+            _print_growth("features", _features_part(growth))
         if "environments" in args.parts:
-            _print_growth("environments", _environments_part(options))
+            _print_growth("environments", _environments_part(growth))
         if "memory" in args.parts:
             _print_memory(_memory_part(options, seeded="environments" in args.parts))
     finally:
@@ -393,19 +399,34 @@ class Measured:
 
 
 def _measure(port: int, workload: Workload, options: Options) -> Measured:
-    script = options.scratch / f"{workload.name}.lua"
-    script.write_text(workload.lua())
-    url = f"http://127.0.0.1:{port}"
-    _check_status(port, workload)
-    _wrk(["wrk", "-t2", "-c64", "-d2s", "-s", str(script), url])  # warm-up
-    results = [
-        _wrk(["wrk", "-t2", "-c64", f"-d{options.duration}s", "--latency", "-s", str(script), url])
-        for _ in range(options.runs)
-    ]
-    median = sorted(results, key=lambda m: m.rate)[len(results) // 2]
-    runs = tuple(m.rate for m in results)
-    print(f"    {workload.name}: {', '.join(f'{r:,.0f}' for r in runs)} req/s", file=sys.stderr)
-    return Measured(statistics.median(runs), median.p50_ms, median.p99_ms, runs)
+    return _measure_alternating([(port, workload)], options)[0]
+
+
+def _measure_alternating(targets: list[tuple[int, Workload]], options: Options) -> list[Measured]:
+    """Warm each target up, then run wrk against them in turn, ``runs`` rounds: on a shared,
+    noisy machine the servers compared see the same background load."""
+    commands = []
+    for port, workload in targets:
+        script = options.scratch / f"{workload.name}-{port}.lua"
+        script.write_text(workload.lua())
+        url = f"http://127.0.0.1:{port}"
+        _check_status(port, workload)
+        _wrk(["wrk", "-t2", "-c64", "-d2s", "-s", str(script), url])  # warm-up
+        commands.append(
+            ["wrk", "-t2", "-c64", f"-d{options.duration}s", "--latency", "-s", str(script), url]
+        )
+    results: list[list[Measured]] = [[] for _ in targets]
+    for _ in range(options.runs):
+        for index, command in enumerate(commands):
+            results[index].append(_wrk(command))
+    measured = []
+    for (port, workload), runs in zip(targets, results, strict=True):
+        median = sorted(runs, key=lambda m: m.rate)[len(runs) // 2]
+        rates = tuple(m.rate for m in runs)
+        print(f"    {workload.name} on :{port}: {', '.join(f'{r:,.0f}' for r in rates)} req/s",
+              file=sys.stderr)  # fmt: skip
+        measured.append(Measured(statistics.median(rates), median.p50_ms, median.p99_ms, rates))
+    return measured
 
 
 def _check_status(port: int, workload: Workload) -> None:
@@ -449,33 +470,38 @@ class Row:
 
 
 def _main_part(options: Options, only: list[str], *, bare: bool) -> list[Row]:
+    """Both servers run side by side (the idle one costs nothing) and wrk alternates between
+    them, so each round of the comparison sees the same background load."""
     print("[main] 100 features, 50 segments", file=sys.stderr, flush=True)
     data = _seed(options, "main", 100)
-    measured: dict[str, Measured] = {}
-    responses: dict[str, dict[str, object]] = {}
+    rows = []
     with _vexil(data, "main") as port:
         workloads = _workloads(port, data, only)
-        for workload in workloads:
-            measured[workload.name] = _measure(port, workload, options)
-            method, path, headers, body = workload.requests[0]
-            status, answer_headers, answer = _fetch(port, method, path, headers, body)
-            responses[workload.name] = {
-                "status": status,
-                "headers": [[k.lower(), v] for k, v in answer_headers.items()
-                            if k.lower() not in ("content-length", "server", "date")],
-                "body": answer.decode(),
-            }  # fmt: skip
-    bare_measured: dict[str, Measured] = {}
-    if bare:
+        if not bare:
+            return [Row(w, _measure(port, w, options), None) for w in workloads]
         fixed = options.scratch / "fixed.json"
-        rows = {}
-        for workload in workloads:
-            rows[workload.name] = responses[workload.name]
-        fixed.write_text(json.dumps(rows))
-        with _bare(fixed, data.env) as port:
+        fixed.write_text(json.dumps({w.name: _fixed_response(port, w) for w in workloads}))
+        with _bare(fixed, data.env) as bare_port:
             for workload in workloads:
-                bare_measured[workload.name] = _measure(port, _for_bare(workload), options)
-    return [Row(w, measured[w.name], bare_measured.get(w.name)) for w in workloads]
+                vexil, plain = _measure_alternating(
+                    [(port, workload), (bare_port, _for_bare(workload))], options
+                )
+                rows.append(Row(workload, vexil, plain))
+    return rows
+
+
+def _fixed_response(port: int, workload: Workload) -> dict[str, object]:
+    """The endpoint's real answer to the workload's first request, for the bare app to replay."""
+    method, path, headers, body = workload.requests[0]
+    status, answer_headers, answer = _fetch(port, method, path, headers, body)
+    hop_by_hop = ("content-length", "server", "date", "connection")
+    return {
+        "status": status,
+        "headers": [
+            [k.lower(), v] for k, v in answer_headers.items() if k.lower() not in hop_by_hop
+        ],
+        "body": answer.decode(),
+    }
 
 
 def _for_bare(workload: Workload) -> Workload:
