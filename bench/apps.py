@@ -55,3 +55,49 @@ def _events() -> Iterator[bytes]:
     while True:
         time.sleep(KEEP_ALIVE_SECONDS)
         yield KEEP_ALIVE
+
+
+def _fixed_responses() -> dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]]:
+    """``bench/sdk.py``'s fixed answers: {name: {status, headers, body}} in a JSON file."""
+    import json
+    import os
+
+    path = os.environ.get("BENCH_FIXED_RESPONSES")
+    if not path:
+        return {}
+    with open(path) as source:
+        loaded = json.load(source)
+    fixed = {}
+    for name, answer in loaded.items():
+        body = answer["body"].encode()
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer["headers"]]
+        headers.append((b"content-length", str(len(body)).encode()))
+        fixed[name] = (answer["status"], headers, body)
+    return fixed
+
+
+_FIXED = _fixed_responses()
+_HEALTH = (200, _JSON, BODY)
+
+
+async def fixed_asgi(
+    scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+) -> None:
+    """The floor under each SDK endpoint: ``/<endpoint name>/...`` answers that endpoint's real
+    response bytes (status, headers, body) as fetched once from ``vexil serve``. The request body,
+    if any, is read, as any server must."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    if scope["method"] in ("POST", "PUT"):
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+    name = scope["path"].split("/", 2)[1]
+    status, headers, body = _FIXED.get(name, _HEALTH)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

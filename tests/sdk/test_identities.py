@@ -181,7 +181,7 @@ def test_identify__existing_identity_unchanged_traits__only_reads(
     # Then
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert set(statements) == {"SELECT"}
-    assert len(statements) == 3  # identity, its traits, its overrides
+    assert len(statements) == 1  # identity, its traits and its overrides, together
     assert outcome.trait_values == {"plan": "pro", "orders": 7}
 
 

@@ -36,6 +36,8 @@ class EnvironmentData:
     features: dict[int, dict[str, Any]]  # feature id -> the full feature object of /flags/
     # segment-override state id (django_id) -> its FeatureSegment (the responses' feature_segment)
     feature_segments: dict[int, int]
+    # states every identity can get (defaults and segment overrides), not identity overrides
+    shared_state_ids: frozenset[int]
 
 
 def build_environment_data(environment_id: int) -> EnvironmentData:
@@ -50,6 +52,7 @@ def build_environment_data(environment_id: int) -> EnvironmentData:
         feature_segments={
             s.id: s.feature_segment_id for s in states if s.feature_segment_id is not None
         },
+        shared_state_ids=frozenset(s.id for s in states if s.identity_id is None),
     )
 
 

@@ -12,26 +12,26 @@ from vexil.engine import compile_environment
 from vexil.evaluation.context import environment_context
 from vexil.evaluation.document import build_environment_data
 from vexil.evaluation.evaluate import evaluate_identity
-from vexil.identities.identify import identity_overrides
+from vexil.identities.identify import override_of
 from vexil.identities.models import Identity
+from vexil.identities.selectors import identity_evaluation_state
 
 
 def identity_feature_states(identity: Identity) -> list[dict[str, Any]]:
     """Every feature's evaluated state for the identity, and what decided it."""
     data = build_environment_data(identity.environment_id)
     compiled = compile_environment(environment_context(data.document))
-    traits = {
-        trait.trait_key: trait.trait_value
-        for trait in identity.identity_traits.all()
-        if trait.trait_value is not None
-    }
+    # The same single read the SDK endpoints make, so a preview sees what an SDK would.
+    stored = identity_evaluation_state(identity.environment_id, identity.identifier)
+    traits = {trait.key: trait.value for trait in stored.traits} if stored else {}
+    overrides = [override_of(o) for o in stored.overrides] if stored else []
     results = evaluate_identity(
         compiled,
         data,
         identifier=identity.identifier,
         identity_id=identity.pk,
         traits=traits,
-        overrides=identity_overrides(identity.pk),
+        overrides=overrides,
     )
     segment_of_state = {
         state["django_id"]: {"id": segment["id"], "name": segment["name"]}

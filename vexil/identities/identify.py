@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from vexil.features.models import FeatureState
 from vexil.identities.models import Identity, Trait, TraitValue
+from vexil.identities.selectors import (
+    StoredOverride,
+    StoredTrait,
+    identity_evaluation_state,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,43 +68,57 @@ def identity_identify(
     persist_traits: bool,
     use_stored: bool = True,
 ) -> IdentifyOutcome:
-    """Resolve an identity for evaluation, storing what the rules above say to store."""
+    """Resolve an identity for evaluation, storing what the rules above say to store.
+
+    An existing identity whose incoming traits change nothing costs one SELECT (identity,
+    traits and overrides together, ``identity_evaluation_state``) and no write."""
     if transient:
         return _transient(environment_id, identifier, traits, use_stored)
-    identity, created = _get_or_create(environment_id, identifier)
-    stored = {} if created else {t.trait_key: t for t in identity.identity_traits.all()}
+    state = identity_evaluation_state(environment_id, identifier)
+    if state is None:
+        identity_id, created = _create(environment_id, identifier)
+        if not created:  # another request created it between our read and our insert
+            state = identity_evaluation_state(environment_id, identifier)
+            assert state is not None
+    if state is not None:
+        identity_id, created = state.identity_id, False
+    stored = [] if state is None else state.traits
     if persist_traits:
-        stored = _apply(identity, stored, traits)
-        outputs = [_output(t) for t in stored.values()]
+        outputs = (
+            [_stored_output(t) for t in stored]
+            if _unchanged(stored, traits)
+            else _apply(identity_id, stored, traits)
+        )
         outputs = _overlay(outputs, [t for t in traits if t.transient and t.value is not None])
     else:
-        outputs = _overlay([_output(t) for t in stored.values()], traits)
-    overrides = [] if created else identity_overrides(identity.id)
-    return IdentifyOutcome(identity.id, outputs, overrides)
+        outputs = _overlay([_stored_output(t) for t in stored], traits)
+    overrides = [] if state is None else [override_of(o) for o in state.overrides]
+    return IdentifyOutcome(identity_id, outputs, overrides)
 
 
 def _transient(
     environment_id: int, identifier: str, traits: list[TraitInput], use_stored: bool
 ) -> IdentifyOutcome:
-    identity = None
-    if use_stored:
-        identity = (
-            Identity.objects.filter(environment_id=environment_id, identifier=identifier)
-            .prefetch_related("identity_traits")
-            .first()
-        )
-    stored = [_output(t) for t in identity.identity_traits.all()] if identity else []
+    state = identity_evaluation_state(environment_id, identifier) if use_stored else None
+    stored = [_stored_output(t) for t in state.traits] if state else []
     incoming = [TraitInput(t.key, t.value, transient=True) for t in traits]
-    overrides = identity_overrides(identity.id) if identity else []
+    overrides = [override_of(o) for o in state.overrides] if state else []
     return IdentifyOutcome(None, _overlay(stored, incoming), overrides)
 
 
+def _create(environment_id: int, identifier: str) -> tuple[int, bool]:
+    """Create the identity; (id, False) if another request created it first."""
+    try:
+        with transaction.atomic():
+            return Identity.objects.create(
+                environment_id=environment_id, identifier=identifier
+            ).id, True
+    except IntegrityError:
+        return Identity.objects.get(environment_id=environment_id, identifier=identifier).id, False
+
+
 def _get_or_create(environment_id: int, identifier: str) -> tuple[Identity, bool]:
-    found = (
-        Identity.objects.filter(environment_id=environment_id, identifier=identifier)
-        .prefetch_related("identity_traits")
-        .first()
-    )
+    found = Identity.objects.filter(environment_id=environment_id, identifier=identifier).first()
     if found is not None:
         return found, False
     try:
@@ -113,10 +131,27 @@ def _get_or_create(environment_id: int, identifier: str) -> tuple[Identity, bool
         return Identity.objects.get(environment_id=environment_id, identifier=identifier), False
 
 
+def _unchanged(stored: list[StoredTrait], traits: list[TraitInput]) -> bool:
+    """True when ``_apply`` would write nothing: every incoming stored trait is already there
+    with the same value and type, and every deletion names a trait that is not stored."""
+    by_key = {t.key: t for t in stored}
+    for incoming in traits:
+        if incoming.transient:
+            continue
+        existing = by_key.get(incoming.key)
+        if incoming.value is None:
+            if existing is not None:
+                return False
+        elif existing is None or not _same(existing.value, incoming.value):
+            return False
+    return True
+
+
 def _apply(
-    identity: Identity, stored: dict[str, Trait], traits: list[TraitInput]
-) -> dict[str, Trait]:
+    identity_id: int, stored_traits: list[StoredTrait], traits: list[TraitInput]
+) -> list[TraitOutput]:
     """Upsert and delete stored traits; write only what differs."""
+    stored = {t.key: _stored_model(identity_id, t) for t in stored_traits}
     to_delete: list[int] = []
     to_create: list[Trait] = []
     to_update: list[Trait] = []
@@ -131,7 +166,7 @@ def _apply(
                 del result[incoming.key]
             continue
         if existing is None:
-            trait = Trait(identity=identity, trait_key=incoming.key)
+            trait = Trait(identity_id=identity_id, trait_key=incoming.key)
             trait.set_value(incoming.value)
             to_create.append(trait)
             result[incoming.key] = trait
@@ -146,7 +181,24 @@ def _apply(
                 Trait.objects.bulk_update(to_update, Trait.VALUE_FIELDS)
             if to_create:
                 Trait.objects.bulk_create(to_create)
-    return result
+    return [_output(t) for t in result.values()]
+
+
+def _stored_model(identity_id: int, stored: StoredTrait) -> Trait:
+    trait = Trait(id=stored.id, identity_id=identity_id, trait_key=stored.key)
+    trait.set_value(stored.value)
+    return trait
+
+
+def _stored_output(trait: StoredTrait) -> TraitOutput:
+    return TraitOutput(trait.id, trait.key, trait.value, transient=False)
+
+
+def override_of(stored: StoredOverride) -> IdentityOverride:
+    """The evaluation form of a stored identity override."""
+    return IdentityOverride(
+        stored.state_id, stored.feature_id, stored.feature_name, stored.enabled, stored.value
+    )
 
 
 def _same(stored: TraitValue | None, incoming: TraitValue) -> bool:
@@ -169,15 +221,6 @@ def _overlay(base: list[TraitOutput], incoming: list[TraitInput]) -> list[TraitO
         else:
             merged[trait.key] = TraitOutput(None, trait.key, trait.value, trait.transient)
     return list(merged.values())
-
-
-def identity_overrides(identity_id: int) -> list[IdentityOverride]:
-    """An identity's overrides, as evaluation needs them (one query)."""
-    rows = FeatureState.objects.filter(identity_id=identity_id).select_related("feature")
-    return [
-        IdentityOverride(row.id, row.feature_id, row.feature.name, row.enabled, row.value)
-        for row in rows
-    ]
 
 
 class TraitNotIntegerError(Exception):

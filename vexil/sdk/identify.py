@@ -190,13 +190,13 @@ def respond(
         traits=outcome.trait_values,
         overrides=outcome.overrides,
     )
-    flags = [
-        snapshot.flag_object(result, identity=True)
-        for name, result in results.items()
-        if snapshot.visible(name, result["enabled"], is_server=is_server)
-    ]
     if request.feature is not None:
-        match = next((f for f in flags if f["feature"]["name"] == request.feature), None)
+        flag_objects = [
+            snapshot.flag_object(result, identity=True)
+            for name, result in results.items()
+            if snapshot.visible(name, result["enabled"], is_server=is_server)
+        ]
+        match = next((f for f in flag_objects if f["feature"]["name"] == request.feature), None)
         if match is None:
             return error_response(404, "Given feature not found", "not_found")
         return json_response(200, match)
@@ -208,7 +208,15 @@ def respond(
             for t in outcome.traits
         ]
     )
-    return json_response(200, {"identifier": request.identifier, "flags": flags, "traits": traits})
+    # The same bytes as orjson.dumps({"identifier", "flags": [flag_object...], "traits"}),
+    # with each flag's bytes memoised in the snapshot.
+    flags = snapshot.identity_flags_json(results, is_server=is_server)
+    body = b'{"identifier":%s,"flags":[%s],"traits":%s}' % (
+        orjson.dumps(request.identifier),
+        flags,
+        orjson.dumps(traits),
+    )
+    return Response(200, body)
 
 
 # --- legacy traits endpoints ---------------------------------------------------------------

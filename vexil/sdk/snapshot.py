@@ -15,6 +15,7 @@ from vexil.engine import CompiledEnvironment, compile_environment
 from vexil.evaluation.context import environment_context
 from vexil.evaluation.document import EnvironmentData, build_environment_data
 
+_MAX_MEMOISED_FLAGS = 100_000  # a guard: states x variants stays far below it
 _SENSITIVE_FLAG_FIELDS = ("id", "environment", "identity", "feature_segment")
 _SENSITIVE_FEATURE_FIELDS = ("created_date", "description", "initial_value", "default_enabled")
 
@@ -36,6 +37,9 @@ class EnvironmentSnapshot:
     flags_body: dict[bool, bytes]  # keyed by "is a server key"
     flag_bodies: dict[tuple[bool, str], bytes]  # ?feature=<name>
     feature_ids: dict[str, int]
+    # identity flag objects' bytes by (state id, feature id, value, enabled, variant), filled
+    # on first use (see identity_flag_json)
+    identity_flags: dict[tuple[Any, ...], bytes]
 
     @property
     def environment_id(self) -> int:
@@ -58,6 +62,42 @@ class EnvironmentSnapshot:
         if self.hide_sensitive_data:
             flag = _redacted(flag)
         return flag
+
+    def identity_flags_json(self, results: Mapping[str, Any], *, is_server: bool) -> bytes:
+        """The visible flags of an identity's evaluation, comma-separated: the bytes of
+        ``orjson.dumps(self.flag_object(result, identity=True))`` for each, memoised.
+
+        A flag object is a function of the winning state and of the value, ``enabled`` and
+        variant the engine gave it, and a state of the snapshot only ever gives its own value or
+        one of its variants: a handful of entries per state. Overrides read per request (states
+        the snapshot does not hold) are serialised each time. One loop with no call per flag:
+        this runs for every identity request, 100 flags each in the benchmark."""
+        memo = self.identity_flags
+        hidden = () if is_server else self.server_only_features
+        hide_disabled = self.hide_disabled_flags
+        encoded_flags = []
+        for name, result in results.items():
+            enabled = result["enabled"]
+            if (hide_disabled and not enabled) or name in hidden:
+                continue
+            metadata = result["metadata"]
+            value = result["value"]
+            # type(value): 1 == True, but their bytes differ
+            key = (
+                metadata["state_id"],
+                metadata["id"],
+                type(value),
+                value,
+                enabled,
+                result["variant"],
+            )
+            encoded = memo.get(key)
+            if encoded is None:
+                encoded = orjson.dumps(self.flag_object(result, identity=True))
+                if key[0] in self.data.shared_state_ids and len(memo) < _MAX_MEMOISED_FLAGS:
+                    memo[key] = encoded
+            encoded_flags.append(encoded)
+        return b",".join(encoded_flags)
 
     def visible(self, name: str, enabled: bool, *, is_server: bool) -> bool:
         if not is_server and name in self.server_only_features:
@@ -99,6 +139,7 @@ def build_snapshot(environment_id: int) -> EnvironmentSnapshot:
         flags_body={},
         flag_bodies={},
         feature_ids={s["feature"]["name"]: s["feature"]["id"] for s in document["feature_states"]},
+        identity_flags={},
     )
     _precompute_environment_flags(snapshot)
     return snapshot
