@@ -11,10 +11,11 @@ VEXIL_ANALYTICS_FLUSH_SECONDS), so the waits below stay short and every one has 
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,30 +88,52 @@ class LiveServer:
 
 
 @contextmanager
-def serving(directory: Path, **environment: str) -> Iterator[LiveServer]:
-    """``vexil serve`` (one worker) on the test database and a free loopback port."""
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = directory / "server.log"
+def serving_all(directories: list[Path], **environment: str) -> Iterator[list[LiveServer]]:
+    """``vexil serve`` (one worker each) on the test database and free loopback ports.
+
+    The processes start, and stop, side by side. ``environment`` overrides the test defaults.
+    """
     env = vexil_environment(
-        DATABASE_URL=shared_database_url(),
-        VEXIL_DATA_DIR=str(directory / "data"),
-        VEXIL_SDK_REFRESH_SECONDS=str(REFRESH_SECONDS),
-        VEXIL_ANALYTICS_FLUSH_SECONDS=str(ANALYTICS_FLUSH_SECONDS),
-        **environment,
+        **{
+            "DATABASE_URL": shared_database_url(),
+            "VEXIL_SDK_REFRESH_SECONDS": str(REFRESH_SECONDS),
+            "VEXIL_ANALYTICS_FLUSH_SECONDS": str(ANALYTICS_FLUSH_SECONDS),
+            **environment,
+        }
     )
-    command = vexil_command("serve", "--port", str(port), "--workers", "1", "--no-migrate")
-    with running(command, env=env, output=log) as process:
-        server = LiveServer(f"http://127.0.0.1:{port}", log)
-        try:
-            wait_for(
-                lambda: http_get(server.url + "/health/liveness/"),
-                timeout=START_TIMEOUT,
-                what="/health/liveness/ to answer",
-                process=process,
-            )
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n{read_text(log)}") from None
+    with ExitStack() as stack:
+        started: list[tuple[LiveServer, subprocess.Popen[bytes]]] = []
+        for directory in directories:
+            directory.mkdir(parents=True, exist_ok=True)
+            port, log = free_port(), directory / "server.log"
+            command = vexil_command("serve", "--port", str(port), "--workers", "1", "--no-migrate")
+            data = {"VEXIL_DATA_DIR": str(directory / "data")}
+            process = stack.enter_context(running(command, env={**env, **data}, output=log))
+            started.append((LiveServer(f"http://127.0.0.1:{port}", log), process))
+        # Signal every process before waiting for any, so they shut down side by side.
+        stack.callback(_terminate_all, [process for _, process in started])
+        for server, process in started:
+            try:
+                wait_for(
+                    lambda server=server: http_get(server.url + "/health/liveness/"),  # type: ignore[misc]
+                    timeout=START_TIMEOUT,
+                    what="/health/liveness/ to answer",
+                    process=process,
+                )
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n{read_text(server.log)}") from None
+        yield [server for server, _ in started]
+
+
+def _terminate_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+
+
+@contextmanager
+def serving(directory: Path, **environment: str) -> Iterator[LiveServer]:
+    with serving_all([directory], **environment) as (server,):
         yield server
 
 
