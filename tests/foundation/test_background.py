@@ -120,9 +120,13 @@ def _sent_messages(outbox: Path) -> list[email.message.Message] | None:
     files = sorted(outbox.glob("*.log"))
     if not files:
         return None
-    # The file backend writes each message followed by a line of 79 dashes.
-    raw = files[0].read_text().split("\n" + "-" * 79 + "\n")[0]
-    return [email.message_from_string(raw)]
+    # The file backend writes each message followed by a line of 79 dashes; until that line is
+    # there, the worker is still writing (the file exists, empty or partial, from its open()).
+    separator = "\n" + "-" * 79 + "\n"
+    text = files[0].read_text()
+    if separator not in text:
+        return None
+    return [email.message_from_string(text.split(separator)[0])]
 
 
 @pytest.mark.redis

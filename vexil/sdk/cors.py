@@ -43,8 +43,9 @@ def response_headers(request: Request) -> list[tuple[bytes, bytes]]:
 
 
 def preflight(request: Request, methods: str) -> Response:
+    # Access-Control-Allow-Origin comes from response_headers(), like on every SDK response: a
+    # second copy here reached the browser as "*, *", and browsers refuse the preflight then.
     response = Response(200, b"", content_type=None)
-    response.header("access-control-allow-origin", "*")
     response.header("access-control-allow-methods", methods)
     response.header("access-control-allow-headers", ALLOWED_HEADERS)
     response.header("access-control-max-age", PREFLIGHT_MAX_AGE)
