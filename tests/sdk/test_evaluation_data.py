@@ -8,8 +8,10 @@ from rest_framework.test import APIClient
 
 from vexil.analytics.models import FeatureEvaluationCount
 from vexil.analytics.services import feature_evaluations_record
+from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.features.models import Feature
+from vexil.features.services import feature_create, feature_delete
 from vexil.projects.models import Project
 from vexil.users.models import User
 
@@ -76,3 +78,24 @@ def test_record__same_bucket_twice__adds(environment: Environment, feature: Feat
     feature_evaluations_record(counts={(environment.pk, feature.pk, hour): 3})
     feature_evaluations_record(counts={(environment.pk, feature.pk, hour): 4})
     assert FeatureEvaluationCount.objects.get().count == 7
+
+
+def test_record__feature_deleted_since_counted__its_bucket_dropped_others_stored(
+    environment: Environment, feature: Feature, project: Project, actor: Actor
+) -> None:
+    # Given: counts buffered for a feature that is deleted before the flush
+    gone = feature_create(project=project, name="short_lived", actor=actor)
+    gone_id = gone.pk
+    feature_delete(feature=gone, actor=actor)
+    hour = datetime(2026, 1, 1, 10, tzinfo=UTC)
+    # When
+    feature_evaluations_record(
+        counts={
+            (environment.pk, feature.pk, hour): 3,
+            (environment.pk, gone_id, hour): 5,
+        }
+    )
+    # Then: the batch is not poisoned; what can be stored is stored once
+    assert list(FeatureEvaluationCount.objects.values_list("feature_id", "count")) == [
+        (feature.pk, 3)
+    ]

@@ -7,15 +7,30 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from vexil.analytics.models import FeatureEvaluationCount
+from vexil.environments.models import Environment
+from vexil.features.models import Feature
 
 # (environment id, feature id, hour) -> evaluations
 Counts = Mapping[tuple[int, int, datetime], int]
 
 
+@transaction.atomic
 def feature_evaluations_record(*, counts: Counts) -> None:
-    """Add buffered evaluation counts to their hourly buckets; safe across processes."""
+    """Add buffered evaluation counts to their hourly buckets; safe across processes.
+
+    All or nothing: if it fails, nothing was added, so the caller may retry the whole batch
+    without counting anything twice. Counts of features or environments deleted since they were
+    buffered are dropped, so one deletion cannot make every later flush fail.
+    """
+    features = set(
+        Feature.objects.filter(id__in={f for _, f, _ in counts}).values_list("id", flat=True)
+    )
+    environments = set(
+        Environment.objects.filter(id__in={e for e, _, _ in counts}).values_list("id", flat=True)
+    )
     for (environment_id, feature_id, hour), count in counts.items():
-        _add(environment_id, feature_id, hour, count)
+        if feature_id in features and environment_id in environments:
+            _add(environment_id, feature_id, hour, count)
 
 
 def _add(environment_id: int, feature_id: int, hour: datetime, count: int) -> None:
