@@ -42,11 +42,7 @@ class IdentityAllFeatureStatesView(EnvironmentFromURL, APIView):
     @extend_schema(responses={200: IdentityFeatureStateSerializer(many=True)})
     def get(self, request: Request, environment_api_key: str, identity_pk: int) -> Response:
         environment = self.get_environment()
-        identity = (
-            Identity.objects.filter(environment=environment, pk=identity_pk)
-            .prefetch_related("identity_traits")
-            .first()
-        )
+        identity = Identity.objects.filter(environment=environment, pk=identity_pk).first()
         if identity is None:
             raise Http404
         return Response(identity_feature_states(identity))

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import datetime
 
 import shortuuid
 from django.db import models
@@ -49,13 +48,6 @@ class Environment(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def effective_hide_disabled_flags(self) -> bool:
-        """The environment's setting when it has one, else the project's."""
-        if self.hide_disabled_flags is not None:
-            return self.hide_disabled_flags
-        return self.project.hide_disabled_flags
-
 
 class EnvironmentAPIKey(models.Model):
     """A server-side environment key (``ser.<prefix><secret>``), stored as a digest.
@@ -94,6 +86,3 @@ class EnvironmentAPIKey(models.Model):
 
     def matches(self, plaintext: str) -> bool:
         return hmac.compare_digest(self.digest, self.digest_of(plaintext))
-
-    def is_valid_at(self, moment: datetime) -> bool:
-        return self.active and (self.expires_at is None or self.expires_at > moment)

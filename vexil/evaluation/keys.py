@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ class ServerKeyRow:
     def accepts(self, plaintext: str, now: float) -> bool:
         if not self.active or (self.expires_at is not None and self.expires_at <= now):
             return False
-        return hmac.compare_digest(self.digest, hashlib.sha256(plaintext.encode()).hexdigest())
+        return hmac.compare_digest(self.digest, EnvironmentAPIKey.digest_of(plaintext))
 
 
 def server_key_prefix(plaintext: str) -> str | None:

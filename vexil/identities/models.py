@@ -50,11 +50,6 @@ class Identity(models.Model):
     def __str__(self) -> str:
         return self.identifier
 
-    @property
-    def composite_key(self) -> str:
-        """The key the engine hashes for this identity (protocol §2.7)."""
-        return f"{self.environment.api_key}_{self.identifier}"
-
 
 class Trait(models.Model):
     identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="identity_traits")

@@ -116,10 +116,6 @@ class Registry(Generic[S]):
         self._loaded = False
 
     # --- keys ---------------------------------------------------------------------------
-    @property
-    def loaded(self) -> bool:
-        return self._loaded
-
     def lookup(self, key: str) -> ResolvedKey | None:
         """In-memory only (safe on the event loop); None may mean "not loaded yet"."""
         return self._lookup(key) if self._loaded else None
@@ -190,10 +186,6 @@ class Registry(Generic[S]):
 
     def current(self, environment_id: int) -> EnvironmentRow | None:
         return self._index.by_id.get(environment_id)
-
-    def wake(self) -> None:
-        """Ask the poller to refresh now (this process just committed a change)."""
-        self._wake.set()
 
     def start_polling(self) -> None:
         with self._refresh_lock:

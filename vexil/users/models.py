@@ -47,10 +47,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
 
 class SetupToken(models.Model):
     """A one-time token, printed in the server log, that the first-run init page requires.
@@ -70,7 +66,3 @@ class SetupToken(models.Model):
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
-
-    @property
-    def is_expired(self) -> bool:
-        return timezone.now() - self.created_at > self.LIFETIME
