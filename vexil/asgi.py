@@ -47,4 +47,5 @@ application = create_application(
     coroutine_receive(WSGIMiddleware(django_application, workers=16)),  # type: ignore[arg-type]
     interval=settings.VEXIL_SDK_REFRESH_SECONDS,
     threads=settings.VEXIL_SDK_THREADS,
+    identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
 )

@@ -36,8 +36,15 @@ async def _not_found(scope: Any, receive: Any, send: Any) -> None:
 
 
 class SDKClient:
+    """Requests through the application on one event loop, as a server process has."""
+
     def __init__(self, app: SDKApplication) -> None:
         self.app = app
+        self.loop = asyncio.new_event_loop()
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.app.shutdown())
+        self.loop.close()
 
     def request(
         self,
@@ -53,7 +60,7 @@ class SDKClient:
         if key is not None:
             raw_headers.append((b"x-environment-key", key.encode()))
         body = b"" if json is None else orjson.dumps(json)
-        return asyncio.run(self._call(method, path, query, raw_headers, body))
+        return self.loop.run_until_complete(self._call(method, path, query, raw_headers, body))
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
@@ -90,11 +97,18 @@ class SDKClient:
         return Reply(start["status"], headers_out, b"".join(m.get("body", b"") for m in sent[1:]))
 
 
+IDENTITY_CACHE_BYTES = 8 * 1024 * 1024
+
+
 @pytest.fixture
 def sdk(transactional_db: None) -> Iterator[SDKClient]:
-    app = create_application(_not_found, interval=3600, threads=2)
-    yield SDKClient(app)
-    app.close()
+    # With the identity cache on, as in production, so every test also checks it stays coherent.
+    app = create_application(
+        _not_found, interval=3600, threads=2, identity_cache_bytes=IDENTITY_CACHE_BYTES
+    )
+    client = SDKClient(app)
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from vexil.identities.models import Identity, Trait, TraitValue
 from vexil.identities.selectors import (
+    IdentityEvaluationState,
     StoredOverride,
     StoredTrait,
     identity_evaluation_state,
@@ -72,23 +73,23 @@ def identity_identify(
 
     An existing identity whose incoming traits change nothing costs one SELECT (identity,
     traits and overrides together, ``identity_evaluation_state``) and no write."""
-    if transient:
-        return _transient(environment_id, identifier, traits, use_stored)
-    state = identity_evaluation_state(environment_id, identifier)
+    skip_read = transient and not use_stored
+    state = None if skip_read else identity_evaluation_state(environment_id, identifier)
+    outcome = identify_without_writes(
+        state, traits, transient=transient, persist_traits=persist_traits
+    )
+    if outcome is not None:
+        return outcome
     if state is None:
         identity_id, created = _create(environment_id, identifier)
         if not created:  # another request created it between our read and our insert
             state = identity_evaluation_state(environment_id, identifier)
             assert state is not None
     if state is not None:
-        identity_id, created = state.identity_id, False
+        identity_id = state.identity_id
     stored = [] if state is None else state.traits
     if persist_traits:
-        outputs = (
-            [_stored_output(t) for t in stored]
-            if _unchanged(stored, traits)
-            else _apply(identity_id, stored, traits)
-        )
+        outputs = _apply(identity_id, stored, traits)  # writes only what differs
         outputs = _overlay(outputs, [t for t in traits if t.transient and t.value is not None])
     else:
         outputs = _overlay([_stored_output(t) for t in stored], traits)
@@ -96,14 +97,30 @@ def identity_identify(
     return IdentifyOutcome(identity_id, outputs, overrides)
 
 
-def _transient(
-    environment_id: int, identifier: str, traits: list[TraitInput], use_stored: bool
-) -> IdentifyOutcome:
-    state = identity_evaluation_state(environment_id, identifier) if use_stored else None
-    stored = [_stored_output(t) for t in state.traits] if state else []
-    incoming = [TraitInput(t.key, t.value, transient=True) for t in traits]
-    overrides = [override_of(o) for o in state.overrides] if state else []
-    return IdentifyOutcome(None, _overlay(stored, incoming), overrides)
+def identify_without_writes(
+    state: IdentityEvaluationState | None,
+    traits: list[TraitInput],
+    *,
+    transient: bool,
+    persist_traits: bool,
+) -> IdentifyOutcome | None:
+    """The outcome of an identify call from what is stored (``state``, None if the identity
+    does not exist or is not to be read), or None when the call must write: the identity is new,
+    or persisted traits change. The SDK endpoints call this with a state read on the event loop
+    and go to a worker thread (``identity_identify``) only when it answers None."""
+    stored = [] if state is None else [_stored_output(t) for t in state.traits]
+    overrides = [] if state is None else [override_of(o) for o in state.overrides]
+    if transient:
+        incoming = [TraitInput(t.key, t.value, transient=True) for t in traits]
+        return IdentifyOutcome(None, _overlay(stored, incoming), overrides)
+    if state is None:
+        return None
+    if not persist_traits:
+        return IdentifyOutcome(state.identity_id, _overlay(stored, traits), overrides)
+    if not _unchanged(state.traits, traits):
+        return None
+    kept = [t for t in traits if t.transient and t.value is not None]
+    return IdentifyOutcome(state.identity_id, _overlay(stored, kept), overrides)
 
 
 def _create(environment_id: int, identifier: str) -> tuple[int, bool]:

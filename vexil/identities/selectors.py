@@ -9,8 +9,10 @@ request here, nearly all of it compiling the three querysets (docs/performance.m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection
 
@@ -48,8 +50,18 @@ def identity_evaluation_state(
     """The stored identity ``identifier`` of the environment with its traits and overrides, or
     None if there is none."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), [environment_id, identifier, environment_id, identifier])
+        cursor.execute(identity_state_sql(), identity_state_parameters(environment_id, identifier))
         rows = cursor.fetchall()
+    return identity_state_from_rows(rows)
+
+
+def identity_state_parameters(environment_id: int, identifier: str) -> list[int | str]:
+    return [environment_id, identifier, environment_id, identifier]
+
+
+def identity_state_from_rows(rows: Sequence[Sequence[Any]]) -> IdentityEvaluationState | None:
+    """The state from the rows of ``identity_state_sql`` (for readers with their own
+    connection: vexil.sdk.reads)."""
     if not rows:
         return None
     identity_id = rows[0][1]
@@ -102,7 +114,8 @@ def _state_value(
 
 
 @cache
-def _sql() -> str:
+def identity_state_sql() -> str:
+    """The statement behind ``identity_evaluation_state``, ``%s`` placeholders (format style)."""
     identity, trait, state, feature = (
         _Table(Identity),
         _Table(Trait),

@@ -3,7 +3,8 @@
 ``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
 legacy ``traits/`` endpoints (with or without the trailing slash) are answered here from the
 in-memory snapshot of the environment; every other path goes to Django. Work that needs the
-database (identities, traits, a snapshot rebuild) runs on a thread pool, never on the event loop.
+database (writes of identities and traits, a snapshot rebuild) runs on a thread pool; the one
+read of every identify call runs on the loop without blocking it (``vexil.sdk.reads``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from vexil.sdk.http import (
     read_body,
     send_response,
 )
+from vexil.sdk.reads import identity_reader
 from vexil.sdk.registry import Registry, ResolvedKey
+from vexil.sdk.results import IdentityResults
 from vexil.sdk.snapshot import EnvironmentSnapshot, build_snapshot
 
 logger = logging.getLogger(__name__)
@@ -63,10 +66,18 @@ CONNECTION_MAX_AGE_SECONDS = 60.0
 
 
 class SDKContext:
-    """What the endpoint functions share in one process: the registry and the thread pool."""
+    """What the endpoint functions share in one process: the registry, the cache of identities'
+    flags and the thread pool."""
 
-    def __init__(self, registry: Registry[EnvironmentSnapshot], threads: int) -> None:
+    def __init__(
+        self,
+        registry: Registry[EnvironmentSnapshot],
+        threads: int,
+        identity_results: IdentityResults | None = None,
+    ) -> None:
         self.registry = registry
+        self.identity_results = IdentityResults(0) if identity_results is None else identity_results
+        self.reader = identity_reader(self.in_thread)
         self._threads = 0
         self._threads_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(
@@ -148,6 +159,11 @@ class SDKApplication:
         self._on_revision = lambda _ids: context.registry.refresh()
         on_environment_revision(self._on_revision)
 
+    async def shutdown(self) -> None:
+        """Close the loop's own database connections, then everything else (``close``)."""
+        await self.context.reader.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
     def close(self) -> None:
         """Stop polling, forget the revision listener and flush buffered analytics."""
         off_environment_revision(self._on_revision)
@@ -200,13 +216,16 @@ class SDKApplication:
                 self._start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await asyncio.get_running_loop().run_in_executor(None, self.close)
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
 
-def create_application(fallback: ASGIApp, *, interval: float, threads: int) -> SDKApplication:
+def create_application(
+    fallback: ASGIApp, *, interval: float, threads: int, identity_cache_bytes: int = 0
+) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
     )
-    return SDKApplication(fallback, SDKContext(registry, threads))
+    context = SDKContext(registry, threads, IdentityResults(identity_cache_bytes))
+    return SDKApplication(fallback, context)

@@ -87,12 +87,11 @@ async def identities(context: SDKContext, request: Request) -> Response:
         return parsed
     if not is_server and not snapshot.allow_client_traits:
         parsed = parsed.without_traits()
-    identified = await context.in_thread(
-        identify.identify, snapshot, parsed, environment.persist_traits
+    identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
+    response = identify.respond(
+        snapshot, identified, parsed, is_server=is_server, cache=context.identity_results
     )
-    return identify.respond(snapshot, identified, parsed, is_server=is_server).header(
-        UPDATED_AT, snapshot.updated_at_header
-    )
+    return response.header(UPDATED_AT, snapshot.updated_at_header)
 
 
 async def analytics(context: SDKContext, request: Request) -> Response:

@@ -6,16 +6,19 @@ import enum
 import hashlib
 import uuid
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from vexil.engine import FlagResult
 from vexil.evaluation.evaluate import evaluate_identity
 from vexil.identities.identify import (
     IdentifyOutcome,
     TraitInput,
     TraitNotIntegerError,
     TraitOutput,
+    identify_without_writes,
     identity_identify,
     trait_increment,
 )
@@ -23,9 +26,11 @@ from vexil.identities.models import (
     IDENTIFIER_MAX_LENGTH,
     TRAIT_KEY_MAX_LENGTH,
     TRAIT_STRING_MAX_LENGTH,
+    TraitValue,
 )
 from vexil.sdk.http import Request, Response, error_response, json_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
+from vexil.sdk.results import IdentityResults, identity_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
 if TYPE_CHECKING:
@@ -156,23 +161,35 @@ def _generated_identifier(traits: list[TraitInput]) -> str:
 
 
 # --- identifying and responding --------------------------------------------------------------
-def identify(
-    snapshot: EnvironmentSnapshot, request: IdentifyRequest, persist_traits: bool
+async def identify(
+    context: SDKContext, snapshot: EnvironmentSnapshot, request: IdentifyRequest, persist: bool
 ) -> IdentifyOutcome:
-    """Runs on a worker thread: the database part of the call."""
+    """Read the identity on the loop; go to a worker thread only when something must be
+    written (a new identity, changed traits)."""
     if request.generated:
         traits = [
             TraitOutput(None, t.key, t.value, True) for t in request.traits if t.value is not None
         ]
         return IdentifyOutcome(None, traits)
-    return identity_identify(
-        environment_id=snapshot.environment_id,
-        identifier=request.identifier,
-        traits=request.traits,
-        transient=request.transient,
-        persist_traits=persist_traits,
-        use_stored=request.use_stored,
+    read = not request.transient or request.use_stored
+    state = await context.reader.read(snapshot.environment_id, request.identifier) if read else None
+    outcome = identify_without_writes(
+        state, request.traits, transient=request.transient, persist_traits=persist
     )
+    if outcome is not None:
+        return outcome
+    written: IdentifyOutcome = await context.in_thread(
+        partial(
+            identity_identify,
+            environment_id=snapshot.environment_id,
+            identifier=request.identifier,
+            traits=request.traits,
+            transient=request.transient,
+            persist_traits=persist,
+            use_stored=request.use_stored,
+        )
+    )
+    return written
 
 
 def respond(
@@ -181,25 +198,10 @@ def respond(
     request: IdentifyRequest,
     *,
     is_server: bool,
+    cache: IdentityResults | None = None,
 ) -> Response:
-    results = evaluate_identity(
-        snapshot.compiled,
-        snapshot.data,
-        identifier=request.identifier,
-        identity_id=outcome.identity_id,
-        traits=outcome.trait_values,
-        overrides=outcome.overrides,
-    )
     if request.feature is not None:
-        flag_objects = [
-            snapshot.flag_object(result, identity=True)
-            for name, result in results.items()
-            if snapshot.visible(name, result["enabled"], is_server=is_server)
-        ]
-        match = next((f for f in flag_objects if f["feature"]["name"] == request.feature), None)
-        if match is None:
-            return error_response(404, "Given feature not found", "not_found")
-        return json_response(200, match)
+        return _respond_feature(snapshot, outcome, request, is_server=is_server)
     traits = (
         []
         if snapshot.hide_sensitive_data
@@ -209,14 +211,80 @@ def respond(
         ]
     )
     # The same bytes as orjson.dumps({"identifier", "flags": [flag_object...], "traits"}),
-    # with each flag's bytes memoised in the snapshot.
-    flags = snapshot.identity_flags_json(results, is_server=is_server)
+    # with each flag's bytes memoised in the snapshot and the whole list cached per identity.
+    flags = _identity_flags(snapshot, outcome, request, is_server=is_server, cache=cache)
     body = b'{"identifier":%s,"flags":[%s],"traits":%s}' % (
         orjson.dumps(request.identifier),
-        flags,
+        b",".join(flags),
         orjson.dumps(traits),
     )
     return Response(200, body)
+
+
+def _identity_flags(
+    snapshot: EnvironmentSnapshot,
+    outcome: IdentifyOutcome,
+    request: IdentifyRequest,
+    *,
+    is_server: bool,
+    cache: IdentityResults | None,
+) -> tuple[bytes, ...]:
+    traits = outcome.trait_values
+    key = None
+    if cache is not None and cache.enabled:
+        key = identity_cache_key(
+            snapshot.environment_id,
+            snapshot.revision,
+            is_server=is_server,
+            identifier=request.identifier,
+            identity_id=outcome.identity_id,
+            traits=traits,
+            overrides=outcome.overrides,
+        )
+        found = cache.get(key)
+        if found is not None:
+            return found
+    flags, unshared = snapshot.identity_flags_json(
+        _evaluate(snapshot, outcome, request, traits), is_server=is_server
+    )
+    if key is not None and cache is not None:
+        cache.put(key, flags, unshared)
+    return flags
+
+
+def _respond_feature(
+    snapshot: EnvironmentSnapshot,
+    outcome: IdentifyOutcome,
+    request: IdentifyRequest,
+    *,
+    is_server: bool,
+) -> Response:
+    results = _evaluate(snapshot, outcome, request, outcome.trait_values)
+    flag_objects = [
+        snapshot.flag_object(result, identity=True)
+        for name, result in results.items()
+        if snapshot.visible(name, result["enabled"], is_server=is_server)
+    ]
+    match = next((f for f in flag_objects if f["feature"]["name"] == request.feature), None)
+    if match is None:
+        return error_response(404, "Given feature not found", "not_found")
+    return json_response(200, match)
+
+
+def _evaluate(
+    snapshot: EnvironmentSnapshot,
+    outcome: IdentifyOutcome,
+    request: IdentifyRequest,
+    traits: dict[str, TraitValue],
+) -> dict[str, FlagResult]:
+    return evaluate_identity(
+        snapshot.compiled,
+        snapshot.data,
+        identifier=request.identifier,
+        identity_id=outcome.identity_id,
+        traits=traits,
+        overrides=outcome.overrides,
+    )
 
 
 # --- legacy traits endpoints ---------------------------------------------------------------

@@ -63,9 +63,12 @@ class EnvironmentSnapshot:
             flag = _redacted(flag)
         return flag
 
-    def identity_flags_json(self, results: Mapping[str, Any], *, is_server: bool) -> bytes:
-        """The visible flags of an identity's evaluation, comma-separated: the bytes of
-        ``orjson.dumps(self.flag_object(result, identity=True))`` for each, memoised.
+    def identity_flags_json(
+        self, results: Mapping[str, Any], *, is_server: bool
+    ) -> tuple[tuple[bytes, ...], int]:
+        """The visible flags of an identity's evaluation: the bytes of
+        ``orjson.dumps(self.flag_object(result, identity=True))`` for each, memoised, and how
+        many of those bytes are not memoised (see vexil.sdk.results).
 
         A flag object is a function of the winning state and of the value, ``enabled`` and
         variant the engine gave it, and a state of the snapshot only ever gives its own value or
@@ -76,6 +79,7 @@ class EnvironmentSnapshot:
         hidden = () if is_server else self.server_only_features
         hide_disabled = self.hide_disabled_flags
         encoded_flags = []
+        unshared = 0
         for name, result in results.items():
             enabled = result["enabled"]
             if (hide_disabled and not enabled) or name in hidden:
@@ -96,8 +100,10 @@ class EnvironmentSnapshot:
                 encoded = orjson.dumps(self.flag_object(result, identity=True))
                 if key[0] in self.data.shared_state_ids and len(memo) < _MAX_MEMOISED_FLAGS:
                     memo[key] = encoded
+                else:
+                    unshared += len(encoded)
             encoded_flags.append(encoded)
-        return b",".join(encoded_flags)
+        return tuple(encoded_flags), unshared
 
     def visible(self, name: str, enabled: bool, *, is_server: bool) -> bool:
         if not is_server and name in self.server_only_features:

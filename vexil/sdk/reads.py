@@ -1,0 +1,158 @@
+"""The identity read of the SDK hot path, on the event loop itself.
+
+Every identify call reads its identity, traits and overrides (one statement,
+``vexil.identities.selectors.identity_state_sql``). Sending that read to the thread pool and back
+cost more than the read and, worse, made the loop thread and the pool threads queue on the GIL:
+at 64 connections the p99 of an identity request was 3-5 times its median (docs/performance.md,
+"SDK endpoints"). So the read runs without leaving the loop:
+
+* **SQLite**: on a connection of the loop's own, read-only (``PRAGMA query_only``). A read of a
+  local WAL database takes tens of microseconds and never waits for a writer.
+* **PostgreSQL**: through psycopg's asyncio connections (a small pool per process), so the loop
+  keeps serving other requests while the statement is on the wire.
+* Anything else: on the thread pool, as before.
+
+Writes (a new identity, changed traits) still go to the thread pool through the ORM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from vexil.identities.selectors import (
+    IdentityEvaluationState,
+    identity_evaluation_state,
+    identity_state_from_rows,
+    identity_state_parameters,
+    identity_state_sql,
+)
+
+logger = logging.getLogger(__name__)
+
+InThread = Callable[..., Coroutine[Any, Any, Any]]
+POSTGRES_POOL_SIZE = 4
+
+
+class IdentityReader(Protocol):
+    async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
+        """The stored identity with its traits and overrides, or None."""
+
+    async def close(self) -> None: ...
+
+
+def identity_reader(in_thread: InThread, alias: str = "default") -> IdentityReader:
+    vendor = connections[alias].vendor
+    if vendor == "sqlite":
+        return SQLiteReader(in_thread, alias)
+    if vendor == "postgresql":
+        return PostgresReader(alias)
+    return ThreadReader(in_thread)
+
+
+class ThreadReader:
+    def __init__(self, in_thread: InThread) -> None:
+        self._in_thread = in_thread
+
+    async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
+        state: IdentityEvaluationState | None = await self._in_thread(
+            identity_evaluation_state, environment_id, identifier
+        )
+        return state
+
+    async def close(self) -> None:
+        return None
+
+
+class SQLiteReader:
+    """One read-only connection used only from the event loop's thread."""
+
+    def __init__(self, in_thread: InThread, alias: str) -> None:
+        self._in_thread = in_thread
+        self._alias = alias
+        self._wrapper: BaseDatabaseWrapper | None = None
+        self._sql = identity_state_sql().replace("%s", "?")
+
+    async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
+        wrapper = self._wrapper
+        if wrapper is None:
+            # Django opens it (its pragmas, converters and functions), on a thread: Django
+            # refuses to connect from async code. SQLite connections are made with
+            # check_same_thread=False, and only the loop uses this one afterwards.
+            wrapper = self._wrapper = await self._in_thread(self._open)
+        try:
+            cursor = wrapper.connection.execute(
+                self._sql, identity_state_parameters(environment_id, identifier)
+            )
+            rows = cursor.fetchall()
+        except Exception:
+            self._wrapper = None  # reopen on the next read
+            with contextlib.suppress(Exception):
+                wrapper.connection.close()
+            raise
+        return identity_state_from_rows(rows)
+
+    def _open(self) -> BaseDatabaseWrapper:
+        wrapper = connections.create_connection(self._alias)
+        wrapper.ensure_connection()
+        wrapper.connection.execute("PRAGMA query_only = 1")
+        return wrapper
+
+    async def close(self) -> None:
+        wrapper, self._wrapper = self._wrapper, None
+        if wrapper is not None:
+            wrapper.connection.close()
+
+
+class PostgresReader:
+    """psycopg asyncio connections with Django's connection parameters, opened on first use in
+    the loop that reads (each server process has its own)."""
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
+        self._pool: Any = None
+        self._opening: asyncio.Lock | None = None
+        self._sql = identity_state_sql()
+
+    async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
+        pool = self._pool or await self._open()
+        async with pool.connection() as connection:
+            cursor = await connection.execute(
+                self._sql, identity_state_parameters(environment_id, identifier)
+            )
+            rows = await cursor.fetchall()
+        return identity_state_from_rows(rows)
+
+    async def _open(self) -> Any:
+        from psycopg import AsyncConnection
+        from psycopg_pool import AsyncConnectionPool
+
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                parameters = connections[self._alias].get_connection_params()
+                parameters.pop("cursor_factory", None)  # Django's is a sync cursor
+                parameters["autocommit"] = True  # no transaction to end after each read
+                pool = AsyncConnectionPool(
+                    kwargs=parameters,
+                    connection_class=AsyncConnection,
+                    min_size=1,
+                    max_size=POSTGRES_POOL_SIZE,
+                    open=False,
+                    name="vexil-sdk-reads",
+                )
+                await pool.open(wait=True, timeout=10)
+                self._pool = pool
+        return self._pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
