@@ -137,7 +137,7 @@ def _seed(options: Options, name: str, features: int, environments: int = 2) -> 
     print(f"  seeding {name}: {features} features, {environments} environments", file=sys.stderr)
     _run([vexil, "migrate", "--verbosity", "0"], env)
     if options.database_url:
-        _run([vexil, "flush", "--no-input", "--verbosity", "0"], env)
+        _run([vexil, "manage", "flush", "--no-input", "--verbosity", "0"], env)
     seeded = json.loads(
         _run(
             [

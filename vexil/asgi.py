@@ -48,4 +48,5 @@ application = create_application(
     interval=settings.VEXIL_SDK_REFRESH_SECONDS,
     threads=settings.VEXIL_SDK_THREADS,
     identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
+    prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
 )

@@ -378,6 +378,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 VEXIL_SDK_REFRESH_SECONDS = env.number("VEXIL_SDK_REFRESH_SECONDS", 0.5, minimum=0.05)
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
+VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535

@@ -3,6 +3,7 @@ the ORM-side selector reads, on each database, and must never write."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -99,3 +100,28 @@ def test_reader__after_shutdown__reopens_in_a_new_client(
     assert _read(sdk, environment.pk, identity.identifier) is not None
     sdk.loop.run_until_complete(sdk.app.context.reader.close())
     assert _read(sdk, environment.pk, identity.identifier) is not None
+
+
+@pytest.mark.parametrize("prepare", [True, False])
+def test_reader__postgres__prepares_the_read_unless_told_not_to(
+    environment: Environment, identity: Identity, prepare: bool, transactional_db: None
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL reader only")
+    reader = PostgresReader("default", prepare=prepare)
+    loop = asyncio.new_event_loop()
+
+    async def read_then_count() -> int:
+        await reader.read(environment.pk, identity.identifier)
+        pool = reader._pool
+        async with pool.connection() as pooled:
+            cursor = await pooled.execute("SELECT count(*) FROM pg_prepared_statements")
+            row = await cursor.fetchone()
+        await reader.close()
+        return int(row[0])
+
+    try:
+        prepared = loop.run_until_complete(read_then_count())
+    finally:
+        loop.close()
+    assert (prepared > 0) is prepare

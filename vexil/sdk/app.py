@@ -74,10 +74,12 @@ class SDKContext:
         registry: Registry[EnvironmentSnapshot],
         threads: int,
         identity_results: IdentityResults | None = None,
+        *,
+        prepared_statements: bool = True,
     ) -> None:
         self.registry = registry
         self.identity_results = IdentityResults(0) if identity_results is None else identity_results
-        self.reader = identity_reader(self.in_thread)
+        self.reader = identity_reader(self.in_thread, prepare=prepared_statements)
         self._threads = 0
         self._threads_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(
@@ -222,10 +224,20 @@ class SDKApplication:
 
 
 def create_application(
-    fallback: ASGIApp, *, interval: float, threads: int, identity_cache_bytes: int = 0
+    fallback: ASGIApp,
+    *,
+    interval: float,
+    threads: int,
+    identity_cache_bytes: int = 0,
+    prepared_statements: bool = True,
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
     )
-    context = SDKContext(registry, threads, IdentityResults(identity_cache_bytes))
+    context = SDKContext(
+        registry,
+        threads,
+        IdentityResults(identity_cache_bytes),
+        prepared_statements=prepared_statements,
+    )
     return SDKApplication(fallback, context)

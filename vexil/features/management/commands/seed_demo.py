@@ -8,7 +8,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
@@ -130,6 +130,11 @@ class Command(BaseCommand):
         rng = random.Random(SEED)
         with transaction.atomic():
             result = self._seed(rng, options)
+        if connection.vendor == "postgresql":
+            # Planner statistics of a bulk load: without them the identify read scanned every
+            # identity of the environment instead of using the (environment, identifier) index.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
