@@ -52,7 +52,10 @@ BIN = Path(sys.executable).parent
 API = "/api/v1"
 IDENTITY_POOL = 200
 TRAITS_SENT = 5
-ENDPOINTS = ["flags", "document", "document-304", "identify-post", "identify-get"]
+ENDPOINTS = [
+    "flags", "document", "document-304", "identify-post", "identify-post-fresh", "identify-get"
+]  # fmt: skip
+FRESH = "@N@"  # replaced per request with a number no earlier request used (fresh=True)
 PARTS = ["main", "features", "environments", "memory"]
 
 # --- Options -----------------------------------------------------------------------------------
@@ -274,6 +277,7 @@ class Workload:
     label: str
     requests: list[tuple[str, str, dict[str, str], str]]  # method, path, headers, body
     status: int = 200
+    fresh: bool = False  # bodies hold FRESH, made unique per request
 
     def lua(self) -> str:
         entries = ",\n".join(
@@ -285,6 +289,18 @@ class Workload:
             )
             for method, path, headers, body in self.requests
         )
+        if self.fresh:
+            return (
+                f"local pool = {{\n{entries}\n}}\n"
+                "local n, prefix = 0, 0\n"
+                "function init(args) prefix = math.random(1000000000); n = prefix % #pool end\n"
+                "function request()\n"
+                "  n = n + 1\n"
+                "  local r = pool[n % #pool + 1]\n"
+                f'  local body = r[4]:gsub("{FRESH}", prefix .. "-" .. n)\n'
+                "  return wrk.format(r[1], r[2], r[3], body)\n"
+                "end\n"
+            )
         return (
             f"local pool = {{\n{entries}\n}}\n"
             "local formatted = {}\n"
@@ -344,7 +360,7 @@ def _workloads(port: int, data: Dataset, only: list[str], environments: int = 1)
                   {"X-Environment-Key": key, "If-None-Match": headers["etag"]}, "")],
                 status=304,
             ))  # fmt: skip
-    if "identify-post" in only or "identify-get" in only:
+    if {"identify-post", "identify-post-fresh", "identify-get"} & set(only):
         pool = _identity_pool(port, servers[0])
         if "identify-post" in only:
             workloads.append(Workload(
@@ -354,6 +370,20 @@ def _workloads(port: int, data: Dataset, only: list[str], environments: int = 1)
                   {"X-Environment-Key": clients[index % len(clients)], **JSON_HEADERS},
                   json.dumps({"identifier": identifier, "traits": traits}))
                  for index, (identifier, traits) in enumerate(pool)],
+            ))  # fmt: skip
+        if "identify-post-fresh" in only:
+            # A transient trait whose value no earlier request sent: the per-identity flags
+            # cache never hits, so this measures the engine's evaluation on every request.
+            fresh = {"trait_key": "request", "trait_value": FRESH, "transient": True}
+            workloads.append(Workload(
+                "identify-post-fresh",
+                f"`POST /api/v1/identities/` (existing identity, {TRAITS_SENT} unchanged traits "
+                "and a transient trait new to every request: no cached result)",
+                [("POST", f"{API}/identities/",
+                  {"X-Environment-Key": clients[index % len(clients)], **JSON_HEADERS},
+                  json.dumps({"identifier": identifier, "traits": [*traits, fresh]}))
+                 for index, (identifier, traits) in enumerate(pool)],
+                fresh=True,
             ))  # fmt: skip
         if "identify-get" in only:
             workloads.append(Workload(
@@ -511,6 +541,7 @@ def _for_bare(workload: Workload) -> Workload:
         [(m, f"/{workload.name}{p}", h, b)
          for m, p, h, b in workload.requests],
         workload.status,
+        workload.fresh,
     )  # fmt: skip
 
 
@@ -522,7 +553,7 @@ def _features_part(options: Options) -> dict[str, dict[str, Measured]]:
         with _vexil(data, f"features-{count}") as port:
             results[f"{count:,} features"] = {
                 w.name: _measure(port, w, options)
-                for w in _workloads(port, data, ["flags", "identify-post"])
+                for w in _workloads(port, data, ["flags", "identify-post", "identify-post-fresh"])
             }
     return results
 
@@ -617,13 +648,16 @@ def _print_main(rows: list[Row]) -> None:
 
 
 def _print_growth(title: str, results: dict[str, dict[str, Measured]]) -> None:
-    print(f"| {title} | `/flags/` requests/s | p99 | `POST /identities/` requests/s | p99 |")
-    print("|---|---:|---:|---:|---:|")
+    fresh = all("identify-post-fresh" in measured for measured in results.values())
+    extra = " `POST /identities/`, no cached result: requests/s | p99 |" if fresh else ""
+    print(f"| {title} | `/flags/` requests/s | p99 | `POST /identities/` requests/s | p99 |{extra}")
+    print("|---|---:|---:|---:|---:|" + ("---:|---:|" if fresh else ""))
     for label, measured in results.items():
-        f, i = measured["flags"], measured["identify-post"]
-        print(
-            f"| {label} | {f.rate:,.0f} | {f.p99_ms:.2f} ms | {i.rate:,.0f} | {i.p99_ms:.2f} ms |"
-        )
+        cells = [measured["flags"], measured["identify-post"]]
+        if fresh:
+            cells.append(measured["identify-post-fresh"])
+        row = " | ".join(f"{m.rate:,.0f} | {m.p99_ms:.2f} ms" for m in cells)
+        print(f"| {label} | {row} |")
     print()
 
 

@@ -3,6 +3,7 @@ ever save work, never change an answer."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -126,7 +127,7 @@ def test_cache__transient_traits__do_not_share_entries_with_stored_ones(
     assert _flag(sdk, environment, identifier="bob")["feature_state_value"] != "red"
 
 
-def _key(traits: dict[str, Any], overrides: tuple[StoredOverride, ...] = ()) -> tuple[Any, ...]:
+def _key(traits: dict[str, Any], overrides: tuple[StoredOverride, ...] = ()) -> bytes:
     return identity_cache_key(
         1,
         7,
@@ -172,3 +173,16 @@ def test_results__zero__off() -> None:
     results = IdentityResults(max_bytes=0)
     results.put(_key({}), (b"x",), unshared=1)
     assert (results.enabled, len(results), results.get(_key({}))) == (False, 0, None)
+
+
+def test_results__entries__nothing_for_the_garbage_collector_to_traverse() -> None:
+    # A cache full of GC-tracked keys made every collection walk it: under identity traffic
+    # with ever-new trait values, throughput fell by a quarter (docs/performance.md).
+    results = IdentityResults(max_bytes=1_000_000)
+    key = _key({"n": 1, "plan": "pro"}, (StoredOverride(9, 2, "f", True, "x"),))
+    results.put(key, (b'{"id":1}', b'{"id":2}'), unshared=0)
+    gc.collect()
+    stored = results.get(key)
+    assert stored is not None
+    assert not gc.is_tracked(key)
+    assert not gc.is_tracked(stored)

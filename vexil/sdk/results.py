@@ -9,7 +9,9 @@ on every request, as before) or a new revision all miss and evaluate afresh. Ent
 revisions are never hit again and age out of the LRU.
 
 The value is the tuple of the flags' JSON bytes, most of them shared with the snapshot's
-memoised flag objects, so an entry costs little more than a pointer per flag. The bound is on an
+memoised flag objects, so an entry costs little more than a pointer per flag. Keys and values
+hold no object the cyclic garbage collector tracks: a full cache of tracked tuples made every
+collection traverse it (docs/performance.md, "SDK endpoints"). The bound is on an
 estimate of those bytes (``VEXIL_SDK_IDENTITY_CACHE_MB``; 0 turns the cache off).
 """
 
@@ -17,10 +19,14 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from cachetools import LRUCache
+
+from vexil.identities.identify import IdentityOverride
+from vexil.identities.selectors import StoredOverride
 
 _ENTRY_OVERHEAD = 200  # the LRU's own bookkeeping and the key's tuple, roughly
 
@@ -33,18 +39,21 @@ def identity_cache_key(
     identifier: str,
     identity_id: int | None,
     traits: Mapping[str, Any],
-    overrides: Iterable[Hashable],
-) -> tuple[Hashable, ...]:
-    """Everything an identity's evaluated flags depend on. Values carry their type: 1, 1.0 and
-    True are equal in Python but not to the engine's string comparisons nor in JSON."""
-    return (
-        environment_id,
-        revision,
-        is_server,
-        identifier,
-        identity_id,
-        tuple((key, type(value), value) for key, value in sorted(traits.items())),
-        tuple((override, type(getattr(override, "value", None))) for override in overrides),
+    overrides: Iterable[StoredOverride | IdentityOverride],
+) -> bytes:
+    """Everything an identity's evaluated flags depend on, as JSON bytes. JSON keeps the types
+    apart (``1``, ``1.0``, ``true`` and ``"1"``), as the engine's string rules do. Bytes, not a
+    tuple: a key the garbage collector never has to traverse, however many entries are held."""
+    return orjson.dumps(
+        [
+            environment_id,
+            revision,
+            is_server,
+            identifier,
+            identity_id,
+            sorted(traits.items()),
+            [[o.state_id, o.feature_id, o.feature_name, o.enabled, o.value] for o in overrides],
+        ]
     )
 
 
@@ -53,23 +62,23 @@ class IdentityResults:
 
     def __init__(self, max_bytes: int) -> None:
         self.enabled = max_bytes > 0
-        self._cache: LRUCache[tuple[Hashable, ...], tuple[tuple[bytes, ...], int]] = LRUCache(
+        self._cache: LRUCache[bytes, tuple[tuple[bytes, ...], int]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=_cost
         )
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Hashable, ...]) -> tuple[bytes, ...] | None:
+    def get(self, key: bytes) -> tuple[bytes, ...] | None:
         if not self.enabled:
             return None
         with self._lock:
             found = self._cache.get(key)
         return None if found is None else found[0]
 
-    def put(self, key: tuple[Hashable, ...], flags: tuple[bytes, ...], unshared: int) -> None:
+    def put(self, key: bytes, flags: tuple[bytes, ...], unshared: int) -> None:
         """``unshared``: the bytes of those flags that the snapshot does not also hold."""
         if not self.enabled:
             return
-        cost = _ENTRY_OVERHEAD + sys.getsizeof(flags) + unshared + _key_bytes(key)
+        cost = _ENTRY_OVERHEAD + sys.getsizeof(flags) + unshared + sys.getsizeof(key)
         with self._lock:
             if cost <= self._cache.maxsize:
                 self._cache[key] = (flags, cost)
@@ -81,13 +90,6 @@ class IdentityResults:
     def size(self) -> int:
         """The estimated bytes held."""
         return int(self._cache.currsize)
-
-
-def _key_bytes(key: tuple[Hashable, ...]) -> int:
-    identifier, traits = key[3], key[5]
-    assert isinstance(identifier, str)
-    assert isinstance(traits, tuple)
-    return len(identifier) + sum(100 + len(name) + len(str(value)) for name, _, value in traits)
 
 
 def _cost(entry: tuple[tuple[bytes, ...], int]) -> int:
