@@ -87,9 +87,7 @@ class CompiledEnvironment:
         for default in self._defaults:
             name = default.name
             winner = winners.get(name) if winners else None
-            state = default if winner is None else winner.state
-            unsplit = state.unsplit
-            flags[name] = unsplit.copy() if unsplit is not None else state.result(key)
+            flags[name] = (default if winner is None else winner.state).result(key)
         return {"flags": flags, "segments": segments}
 
     def evaluate_defaults(self) -> EvaluationResult:
