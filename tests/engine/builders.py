@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 ENVIRONMENT = {"key": "env_key", "name": "Production"}
@@ -50,3 +51,8 @@ def matches(context: dict[str, Any]) -> bool:
     return [segment["name"] for segment in get_evaluation_result(context)["segments"]] == [
         "matching"
     ]
+
+
+def ordered(flags: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """Flags as nested item lists, so that comparing them also compares every key order."""
+    return [(name, list(flag.items())) for name, flag in flags.items()]

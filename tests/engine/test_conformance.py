@@ -11,6 +11,7 @@ from typing import Any
 import pyjson5
 import pytest
 
+from tests.engine.builders import ordered
 from tests.engine.conftest import RUNNING_IN_CI, engine_test_data_dir
 from vexil.engine import compile_environment, get_evaluation_result
 
@@ -71,3 +72,19 @@ def test_compiled_environment__conformance_case__equals_one_shot_result(case_fil
     # Then
     assert first == case["result"]
     assert second == first
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=[path.stem for path in CASE_FILES])
+def test_evaluate_flags__conformance_case__equals_evaluate_flags_in_order(case_file: Path) -> None:
+    # Given
+    case = _load(case_file)
+    context = case["context"]
+    compiled = compile_environment({k: v for k, v in context.items() if k != "identity"})
+
+    # When
+    flags = compiled.evaluate_flags(context.get("identity"))
+
+    # Then: the same flags as the full result, in the same order, each with the same key order
+    expected = compiled.evaluate(context.get("identity"))["flags"]
+    assert flags == case["result"]["flags"]
+    assert ordered(flags) == ordered(expected)

@@ -68,7 +68,9 @@ def test_compiled_environment__many_identities__each_equals_reference_engine(
 
     # When
     results = [compiled.evaluate(identity) for identity in identities_]
+    flags = [compiled.evaluate_flags(identity) for identity in identities_]
 
     # Then
     expected = [_reference(_with_identity(environment, identity)) for identity in identities_]
     assert results == expected
+    assert flags == [result["flags"] for result in expected]

@@ -4,7 +4,8 @@ Plain data in, plain data out; nothing of Django or the rest of Vexil is importe
 
 * `get_evaluation_result(context)`: evaluate one EvaluationContext (protocol §2).
 * `compile_environment(context)` -> `CompiledEnvironment`: compile once per environment
-  revision, then `.evaluate(identity)` per identity or `.evaluate_defaults()` for `/flags/`.
+  revision, then per identity `.evaluate_flags(identity)` (flags only, the fast path) or
+  `.evaluate(identity)` (flags and matched segments), or `.evaluate_defaults()` for `/flags/`.
 * `validate_regex(pattern)`: why a REGEX condition value is unusable, or None.
 """
 

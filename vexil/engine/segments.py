@@ -17,20 +17,33 @@ def compile_segment_rules(
     """A segment matches iff it has rules and all of them match (an implicit top-level ALL)."""
     if not rules:
         return _never
-    return _all_of(
-        [_compile_rule(rule, segment_key, static_document) for rule in rules],
-    )
+    return _all_of(_conjuncts_of(rules, segment_key, static_document))
+
+
+def _conjuncts_of(
+    rules: Sequence[Mapping[str, Any]], segment_key: object, static_document: Mapping[str, Any]
+) -> list[Predicate]:
+    """Predicates that all hold iff all `rules` match, in the order they are checked.
+
+    An ALL rule contributes its conditions and its sub-rules' conjuncts in place, so nested ALL
+    rules run as one flat loop: same checks in the same order, fewer calls per evaluation.
+    """
+    conjuncts: list[Predicate] = []
+    for rule in rules:
+        if rule.get("type") == "ALL":
+            conjuncts += _compile_conditions(rule, segment_key, static_document)
+            conjuncts += _conjuncts_of(rule.get("rules") or (), segment_key, static_document)
+        else:
+            conjuncts.append(_compile_rule(rule, segment_key, static_document))
+    return conjuncts
 
 
 def _compile_rule(
     rule: Mapping[str, Any], segment_key: object, static_document: Mapping[str, Any]
 ) -> Predicate:
-    conditions = [
-        compile_condition(condition, segment_key, static_document)
-        for condition in rule.get("conditions") or ()
-    ]
+    conditions = _compile_conditions(rule, segment_key, static_document)
     sub_rules = [
-        _compile_rule(sub_rule, segment_key, static_document)
+        _all_of(_conjuncts_of([sub_rule], segment_key, static_document))
         for sub_rule in rule.get("rules") or ()
     ]
     quantifier = _QUANTIFIERS.get(rule.get("type"))  # type: ignore[arg-type]
@@ -41,6 +54,15 @@ def _compile_rule(
     # Conditions and sub-rules are quantified separately; each empty part counts as true.
     parts = [quantifier(part) for part in (conditions, sub_rules) if part]
     return _all_of(parts)
+
+
+def _compile_conditions(
+    rule: Mapping[str, Any], segment_key: object, static_document: Mapping[str, Any]
+) -> list[Predicate]:
+    return [
+        compile_condition(condition, segment_key, static_document)
+        for condition in rule.get("conditions") or ()
+    ]
 
 
 def _all_of(predicates: list[Predicate]) -> Predicate:
