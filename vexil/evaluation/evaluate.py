@@ -60,7 +60,6 @@ def evaluate_identity(
         "key": identity_key(data, identifier, identity_id),
         "traits": traits,
     }
-    result = compiled.evaluate(
+    return compiled.evaluate_flags(
         identity, identity_overrides=override_contexts(overrides, identity_id)
     )
-    return dict(result["flags"])
