@@ -15,8 +15,9 @@ Parts:
   the server and served fixed (``bench/apps.py:fixed_asgi``). Both run side by side; each
   endpoint: 2 s warm-up of each, then ``wrk -t2 -c64 -d10s --latency`` against Vexil and the
   bare app in turn, three rounds; median requests/s, and p50 and p99 of the median run.
-* ``features``: ``/flags/`` and ``POST /identities/`` at 10, 100 and 1,000 features (3 runs of
-  5 s each: ``--growth-duration``).
+* ``features``: ``/flags/`` and ``POST /identities/`` (also with a fresh transient trait per
+  request, so the identity flags cache never hits: ``identify-post-fresh``) at 10, 100 and 1,000
+  features (3 runs of 5 s each: ``--growth-duration``).
 * ``environments``: the same two with 1 and with 100 environments on one server, the requests
   spread over the 100 environments' keys.
 * ``memory``: tracemalloc and RSS growth of building (and keeping) 100 snapshots with
@@ -24,7 +25,7 @@ Parts:
 
 Every server listens on 127.0.0.1 only and is stopped before the next starts. With
 ``--database-url`` (PostgreSQL; the database must exist and may be emptied) each seeding starts
-from ``vexil flush``; otherwise each uses a fresh SQLite data directory.
+from ``vexil manage flush``; otherwise each uses a fresh SQLite data directory.
 """
 
 from __future__ import annotations
