@@ -49,4 +49,5 @@ application = create_application(
     threads=settings.VEXIL_SDK_THREADS,
     identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
     prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
+    gzip=settings.ENABLE_GZIP_COMPRESSION,
 )

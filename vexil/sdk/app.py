@@ -23,7 +23,7 @@ from django.db import connection
 
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation.keys import DatabaseKeyLoader, EnvironmentRow
-from vexil.sdk import analytics, cors, endpoints
+from vexil.sdk import analytics, compression, cors, endpoints
 from vexil.sdk.http import (
     BodyTooLargeError,
     Receive,
@@ -152,9 +152,10 @@ def _close_connection(barrier: threading.Barrier) -> None:
 
 
 class SDKApplication:
-    def __init__(self, fallback: ASGIApp, context: SDKContext) -> None:
+    def __init__(self, fallback: ASGIApp, context: SDKContext, *, gzip: bool = False) -> None:
         self.fallback = fallback
         self.context = context
+        self.gzip = gzip
         self._started = False
         # This process sees its own committed changes at once; other processes within the
         # registry's polling interval.
@@ -204,6 +205,8 @@ class SDKApplication:
         except Exception:
             logger.exception("SDK endpoint %s failed", name)
             response = error_response(500, "Internal Server Error.", "internal_server_error")
+        if self.gzip:
+            response = compression.compress(response, request)
         await send_response(send, response, cors.response_headers(request))
 
     def _start(self) -> None:
@@ -230,6 +233,7 @@ def create_application(
     threads: int,
     identity_cache_bytes: int = 0,
     prepared_statements: bool = True,
+    gzip: bool = False,
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
@@ -240,4 +244,4 @@ def create_application(
         IdentityResults(identity_cache_bytes),
         prepared_statements=prepared_statements,
     )
-    return SDKApplication(fallback, context)
+    return SDKApplication(fallback, context, gzip=gzip)

@@ -34,8 +34,9 @@ async def flags(context: SDKContext, request: Request) -> Response:
         body = snapshot.flag_bodies.get((is_server, name))
         if body is None:
             return error_response(404, "Given feature not found", "not_found")
-        return Response(200, body)
-    return Response(200, snapshot.flags_body[is_server]).header(
+        return Response(200, body, gzipped=snapshot.gzipped(("flag", is_server, name), body))
+    body = snapshot.flags_body[is_server]
+    return Response(200, body, gzipped=snapshot.gzipped(("flags", is_server), body)).header(
         UPDATED_AT, snapshot.updated_at_header
     )
 
@@ -49,7 +50,8 @@ async def environment_document(context: SDKContext, request: Request) -> Respons
     if _not_modified(request, snapshot):
         response = Response(304, b"", content_type=None)
     else:
-        response = Response(200, snapshot.document_body)
+        body = snapshot.document_body
+        response = Response(200, body, gzipped=snapshot.gzipped("document", body))
     return (
         response.header(UPDATED_AT, snapshot.updated_at_header)
         .header("last-modified", snapshot.last_modified)
@@ -61,7 +63,8 @@ async def environment_document(context: SDKContext, request: Request) -> Respons
 def _not_modified(request: Request, snapshot: EnvironmentSnapshot) -> bool:
     if_none_match = request.header("if-none-match")
     if if_none_match:
-        tags = {tag.strip() for tag in if_none_match.split(",")}
+        # Weak comparison (RFC 9110 13.1.2): a gzipped answer carried the tag as W/"..."
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return snapshot.etag in tags or "*" in tags
     if_modified_since = request.header("if-modified-since")
     if not if_modified_since:

@@ -75,6 +75,9 @@ class Response:
     body: bytes = b""
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     content_type: bytes | None = b"application/json"
+    # The body gzipped, memoised elsewhere (a snapshot's shared bodies; vexil.sdk.compression)
+    gzipped: Callable[[], bytes] | None = None
+    content_encoding: str | None = None
 
     def header(self, name: str, value: str) -> Response:
         self.headers.append((name.encode("latin-1"), value.encode("latin-1")))
@@ -94,6 +97,8 @@ async def send_response(send: Send, response: Response, extra: list[tuple[bytes,
     headers = [*response.headers, *extra]
     if response.content_type is not None and response.body:
         headers.append((b"content-type", response.content_type))
+    if response.content_encoding is not None:
+        headers.append((b"content-encoding", response.content_encoding.encode()))
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})

@@ -4,8 +4,8 @@ revision: built once when the revision moves, then served from memory."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ import orjson
 from vexil.engine import CompiledEnvironment, compile_environment
 from vexil.evaluation.context import environment_context
 from vexil.evaluation.document import EnvironmentData, build_environment_data
+from vexil.sdk.compression import SHARED_LEVEL, gzip_bytes
 
 _MAX_MEMOISED_FLAGS = 100_000  # a guard: states x variants stays far below it
 _SENSITIVE_FLAG_FIELDS = ("id", "environment", "identity", "feature_segment")
@@ -40,6 +41,20 @@ class EnvironmentSnapshot:
     # identity flag objects' bytes by (state id, feature id, value, enabled, variant), filled
     # on first use (see identity_flag_json)
     identity_flags: dict[tuple[Any, ...], bytes]
+    # gzipped shared bodies by name, filled on first use (see gzipped)
+    gzipped_bodies: dict[Hashable, bytes] = field(default_factory=dict)
+
+    def gzipped(self, name: Hashable, body: bytes) -> Callable[[], bytes]:
+        """A getter of ``body`` gzipped, compressed on first use and kept with the snapshot:
+        ``name`` says which of the snapshot's bodies it is."""
+
+        def get() -> bytes:
+            found = self.gzipped_bodies.get(name)
+            if found is None:
+                found = self.gzipped_bodies[name] = gzip_bytes(body, SHARED_LEVEL)
+            return found
+
+        return get
 
     @property
     def environment_id(self) -> int:
