@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vexil.engine import validate_regex
-from vexil.engine.safe_regex import FALLBACK_TIMEOUT_SECONDS, compile_regex
+from vexil.engine.safe_regex import FALLBACK_TIMEOUT_SECONDS, compile_regex, regex_timeouts
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -83,6 +83,15 @@ def test_compile_regex__catastrophic_pattern_on_long_input__returns_quickly_with
     # Then: no match, within the fallback bound plus scheduling slack on a shared machine
     assert result is False
     assert elapsed < FALLBACK_TIMEOUT_SECONDS + 0.5
+
+
+def test_regex_timeouts__fallback_out_of_time__counted() -> None:
+    matches = compile_regex(r"(a+)+\1$")  # a backreference: RE2 cannot, the fallback runs
+    before = regex_timeouts()
+    assert matches("aaaa") is True
+    assert regex_timeouts() == before
+    assert matches("a" * 5000 + "!") is False
+    assert regex_timeouts() == before + 1
 
 
 def test_compile_regex__catastrophic_pattern_on_matching_input__still_matches() -> None:

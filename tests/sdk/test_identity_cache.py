@@ -17,6 +17,7 @@ from vexil.identities.models import Identity, Trait
 from vexil.identities.selectors import StoredOverride
 from vexil.sdk.results import IdentityResults, identity_cache_key
 from vexil.segments.models import Segment
+from vexil.segments.services import segment_create
 
 IDENTITIES = "/api/v1/identities/"
 
@@ -125,6 +126,40 @@ def test_cache__transient_traits__do_not_share_entries_with_stored_ones(
     # Then
     assert flag["feature_state_value"] == "red"
     assert _flag(sdk, environment, identifier="bob")["feature_state_value"] != "red"
+
+
+def test_cache__regex_ran_out_of_time__result_not_kept(
+    sdk: SDKClient, environment: Environment, feature: Feature, actor: Actor
+) -> None:
+    # Given: a segment whose regex RE2 cannot run (a backreference), so the time-limited
+    # fallback does, and an input on which it runs out of time
+    slow = segment_create(
+        project=environment.project,
+        name="slow_regex",
+        rules=[
+            {
+                "type": "ALL",
+                "rules": [
+                    {
+                        "type": "ANY",
+                        "conditions": [
+                            {"operator": "REGEX", "property": "name", "value": r"(a+)+\1$"}
+                        ],
+                    }
+                ],
+            }
+        ],
+        actor=actor,
+    )
+    segment_override_create(
+        feature=feature, segment=slow, environment=environment, actor=actor, enabled=True
+    )
+    body = {"identifier": "bob", "traits": [{"trait_key": "name", "trait_value": "a" * 1999 + "!"}]}
+    # When
+    reply = sdk.post(IDENTITIES, key=environment.api_key, json=body)
+    # Then: answered (no match), but not cached: the next request evaluates again
+    assert reply.status == 200
+    assert len(sdk.app.context.identity_results) == 0
 
 
 def _key(traits: dict[str, Any], overrides: tuple[StoredOverride, ...] = ()) -> bytes:

@@ -16,7 +16,7 @@ from vexil.engine.environment import (
     get_evaluation_result,
 )
 from vexil.engine.hashing import hashed_percentage
-from vexil.engine.safe_regex import validate_regex
+from vexil.engine.safe_regex import regex_timeouts, validate_regex
 from vexil.engine.types import (
     ContextValue,
     EvaluationContext,
@@ -38,5 +38,6 @@ __all__ = [
     "compile_environment",
     "get_evaluation_result",
     "hashed_percentage",
+    "regex_timeouts",
     "validate_regex",
 ]

@@ -67,6 +67,21 @@ class _PatternTraits:
         self.has_end_anchor = False
 
 
+_timeouts = 0
+
+
+def regex_timeouts() -> int:
+    """How many fallback matches have run out of time in this process so far. A result
+    evaluated while this number moved may owe a "no match" to the machine's load rather than to
+    the rules, so it should not be kept (the server's identity cache checks this)."""
+    return _timeouts
+
+
+def _count_timeout() -> None:
+    global _timeouts
+    _timeouts += 1
+
+
 def validate_regex(pattern: str) -> str | None:
     """Return why `pattern` is not a usable REGEX condition value, or None if it is."""
     try:
@@ -205,6 +220,7 @@ def _compile_fallback(pattern: str) -> Callable[[str], bool]:
         try:
             return compiled.match(text, timeout=FALLBACK_TIMEOUT_SECONDS) is not None
         except TimeoutError:
+            _count_timeout()
             return False
 
     return matches

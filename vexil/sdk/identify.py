@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vexil.engine import FlagResult
+from vexil.engine import FlagResult, regex_timeouts
 from vexil.evaluation.evaluate import evaluate_identity
 from vexil.identities.identify import (
     IdentifyOutcome,
@@ -244,10 +244,12 @@ def _identity_flags(
         found = cache.get(key)
         if found is not None:
             return found
+    timeouts = regex_timeouts()
     flags, unshared = snapshot.identity_flags_json(
         _evaluate(snapshot, outcome, request, traits), is_server=is_server
     )
-    if key is not None and cache is not None:
+    # A regex that ran out of time under load answered "no match": not a result to keep.
+    if key is not None and cache is not None and regex_timeouts() == timeouts:
         cache.put(key, flags, unshared)
     return flags
 
