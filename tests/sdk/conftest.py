@@ -17,6 +17,10 @@ import pytest
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.environments.services import environment_api_key_create
+from vexil.features.models import Feature
+from vexil.features.services import identity_override_create
+from vexil.identities.identify import TraitInput, identity_identify
+from vexil.identities.models import Identity
 from vexil.sdk.app import SDKApplication, create_application
 
 
@@ -109,6 +113,43 @@ def sdk(transactional_db: None) -> Iterator[SDKClient]:
     client = SDKClient(app)
     yield client
     client.close()
+
+
+# An override of every value type, and every trait type (in the order stored)
+OVERRIDE_VALUES: list[object] = ["text", 0, 42, True, False, None]
+STORED_TRAIT_TYPES = [str, int, float, bool, bool, int]
+
+
+def store_every_trait_type_and_an_override(
+    environment: Environment,
+    identity: Identity,
+    feature: Feature,
+    actor: Actor,
+    override_value: object,
+) -> None:
+    """Given for the identity-read tests: traits of STORED_TRAIT_TYPES and one override."""
+    identity_identify(
+        environment_id=environment.pk,
+        identifier=identity.identifier,
+        traits=[
+            TraitInput("s", "pro"),
+            TraitInput("i", 7),
+            TraitInput("f", 1.5),
+            TraitInput("t", True),
+            TraitInput("b", False),
+            TraitInput("z", 0),
+        ],
+        transient=False,
+        persist_traits=True,
+    )
+    identity_override_create(
+        feature=feature,
+        identity_id=identity.pk,
+        environment=environment,
+        actor=actor,
+        enabled=True,
+        value=override_value,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture

@@ -9,12 +9,15 @@ import sqlite3
 import pytest
 from django.db import connection
 
-from tests.sdk.conftest import SDKClient
+from tests.sdk.conftest import (
+    OVERRIDE_VALUES,
+    STORED_TRAIT_TYPES,
+    SDKClient,
+    store_every_trait_type_and_an_override,
+)
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.features.models import Feature
-from vexil.features.services import identity_override_create
-from vexil.identities.identify import TraitInput, identity_identify
 from vexil.identities.models import Identity
 from vexil.identities.selectors import IdentityEvaluationState, identity_evaluation_state
 from vexil.sdk.reads import PostgresReader, SQLiteReader
@@ -29,7 +32,7 @@ def test_reader__one_per_database__reads_on_the_loop(sdk: SDKClient) -> None:
     assert type(sdk.app.context.reader) is expected
 
 
-@pytest.mark.parametrize("override_value", ["text", 0, 42, True, False, None], ids=repr)
+@pytest.mark.parametrize("override_value", OVERRIDE_VALUES, ids=repr)
 def test_reader__traits_and_overrides__same_as_the_selector(
     sdk: SDKClient,
     environment: Environment,
@@ -39,28 +42,7 @@ def test_reader__traits_and_overrides__same_as_the_selector(
     override_value: object,
 ) -> None:
     # Given: every trait type, and an override of every value type
-    identity_identify(
-        environment_id=environment.pk,
-        identifier=identity.identifier,
-        traits=[
-            TraitInput("s", "pro"),
-            TraitInput("i", 7),
-            TraitInput("f", 1.5),
-            TraitInput("t", True),
-            TraitInput("b", False),
-            TraitInput("z", 0),
-        ],
-        transient=False,
-        persist_traits=True,
-    )
-    identity_override_create(
-        feature=feature,
-        identity_id=identity.pk,
-        environment=environment,
-        actor=actor,
-        enabled=True,
-        value=override_value,  # type: ignore[arg-type]
-    )
+    store_every_trait_type_and_an_override(environment, identity, feature, actor, override_value)
     # When
     state = _read(sdk, environment.pk, identity.identifier)
     # Then
@@ -68,7 +50,7 @@ def test_reader__traits_and_overrides__same_as_the_selector(
     assert state is not None
     assert expected is not None
     assert state == expected
-    assert [type(t.value) for t in state.traits] == [str, int, float, bool, bool, int]
+    assert [type(t.value) for t in state.traits] == STORED_TRAIT_TYPES
     assert type(state.overrides[0].value) is type(expected.overrides[0].value)
 
 

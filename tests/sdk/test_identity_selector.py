@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.sdk.conftest import (
+    OVERRIDE_VALUES,
+    STORED_TRAIT_TYPES,
+    store_every_trait_type_and_an_override,
+)
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.environments.services import environment_create
 from vexil.features.models import Feature, FeatureState
-from vexil.features.services import identity_override_create
-from vexil.identities.identify import TraitInput, identity_identify
 from vexil.identities.models import Identity, Trait
 from vexil.identities.selectors import (
     StoredOverride,
@@ -33,9 +36,7 @@ def test_state__no_traits_no_overrides__identity_only(
     assert (state.identity_id, state.traits, state.overrides) == (identity.pk, [], [])
 
 
-@pytest.mark.parametrize(
-    "override_value", ["text", 0, 42, True, False, None], ids=lambda v: repr(v)
-)
+@pytest.mark.parametrize("override_value", OVERRIDE_VALUES, ids=repr)
 def test_state__traits_and_overrides__as_the_models_read_them(
     environment: Environment,
     identity: Identity,
@@ -44,28 +45,7 @@ def test_state__traits_and_overrides__as_the_models_read_them(
     override_value: object,
 ) -> None:
     # Given: every trait type, and an override of every value type
-    identity_identify(
-        environment_id=environment.pk,
-        identifier=identity.identifier,
-        traits=[
-            TraitInput("s", "pro"),
-            TraitInput("i", 7),
-            TraitInput("f", 1.5),
-            TraitInput("t", True),
-            TraitInput("b", False),
-            TraitInput("z", 0),
-        ],
-        transient=False,
-        persist_traits=True,
-    )
-    identity_override_create(
-        feature=feature,
-        identity_id=identity.pk,
-        environment=environment,
-        actor=actor,
-        enabled=True,
-        value=override_value,  # type: ignore[arg-type]
-    )
+    store_every_trait_type_and_an_override(environment, identity, feature, actor, override_value)
     # When
     state = identity_evaluation_state(environment.pk, identity.identifier)
     # Then
@@ -75,7 +55,7 @@ def test_state__traits_and_overrides__as_the_models_read_them(
         for t in Trait.objects.filter(identity=identity).order_by("id")
     ]
     assert state.traits == expected_traits
-    assert [type(t.value) for t in state.traits] == [str, int, float, bool, bool, int]
+    assert [type(t.value) for t in state.traits] == STORED_TRAIT_TYPES
     row = FeatureState.objects.get(identity=identity)
     assert state.overrides == [StoredOverride(row.pk, feature.pk, feature.name, True, row.value)]
     assert type(state.overrides[0].value) is type(row.value)

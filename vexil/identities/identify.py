@@ -73,8 +73,11 @@ def identity_identify(
 
     An existing identity whose incoming traits change nothing costs one SELECT (identity,
     traits and overrides together, ``identity_evaluation_state``) and no write."""
-    skip_read = transient and not use_stored
-    state = None if skip_read else identity_evaluation_state(environment_id, identifier)
+    state = (
+        identity_evaluation_state(environment_id, identifier)
+        if reads_stored(transient=transient, use_stored=use_stored)
+        else None
+    )
     outcome = identify_without_writes(
         state, traits, transient=transient, persist_traits=persist_traits
     )
@@ -95,6 +98,12 @@ def identity_identify(
         outputs = _overlay([_stored_output(t) for t in stored], traits)
     overrides = [] if state is None else [override_of(o) for o in state.overrides]
     return IdentifyOutcome(identity_id, outputs, overrides)
+
+
+def reads_stored(*, transient: bool, use_stored: bool) -> bool:
+    """Whether an identify call reads the stored identity: always, except for a transient
+    identity told not to use what is stored (``GET ?transient``)."""
+    return use_stored or not transient
 
 
 def identify_without_writes(

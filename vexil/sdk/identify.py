@@ -20,6 +20,7 @@ from vexil.identities.identify import (
     TraitOutput,
     identify_without_writes,
     identity_identify,
+    reads_stored,
     trait_increment,
 )
 from vexil.identities.models import (
@@ -171,7 +172,7 @@ async def identify(
             TraitOutput(None, t.key, t.value, True) for t in request.traits if t.value is not None
         ]
         return IdentifyOutcome(None, traits)
-    read = not request.transient or request.use_stored
+    read = reads_stored(transient=request.transient, use_stored=request.use_stored)
     state = await context.reader.read(snapshot.environment_id, request.identifier) if read else None
     outcome = identify_without_writes(
         state, request.traits, transient=request.transient, persist_traits=persist

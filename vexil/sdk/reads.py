@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -34,8 +33,6 @@ from vexil.identities.selectors import (
     identity_state_parameters,
     identity_state_sql,
 )
-
-logger = logging.getLogger(__name__)
 
 InThread = Callable[..., Coroutine[Any, Any, Any]]
 POSTGRES_POOL_SIZE = 4

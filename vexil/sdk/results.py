@@ -28,7 +28,7 @@ from cachetools import LRUCache
 from vexil.identities.identify import IdentityOverride
 from vexil.identities.selectors import StoredOverride
 
-_ENTRY_OVERHEAD = 200  # the LRU's own bookkeeping and the key's tuple, roughly
+_ENTRY_OVERHEAD = 200  # the LRU's own bookkeeping and the entry's pair, roughly
 
 
 def identity_cache_key(
