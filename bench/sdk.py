@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -204,18 +205,8 @@ def _add_environments(count: int) -> None:
 
 @contextlib.contextmanager
 def _serving(command: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[int]:
-    port = _free_port()
-    command = [part.replace("{port}", str(port)) for part in command]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        _wait_until_answering(f"http://127.0.0.1:{port}{ready}", process, log)
+    with serving(command, env=env, cwd=ROOT, log=log, ready_path=ready) as (port, _):
         yield port
-    finally:
-        _stop(process)
 
 
 def _vexil(data: Dataset, name: str) -> contextlib.AbstractContextManager[int]:
@@ -231,40 +222,6 @@ def _bare(responses: Path, env: dict[str, str]) -> contextlib.AbstractContextMan
     ]  # fmt: skip
     bare_env = {**env, "BENCH_FIXED_RESPONSES": str(responses)}
     return _serving(command, bare_env, responses.with_suffix(".log"), "/health")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode}):\n{log.read_text()}")
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(url, timeout=2) as response,  # noqa: S310
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"server did not answer {url} within 90 s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
 
 
 # --- Requests ----------------------------------------------------------------------------------

@@ -16,18 +16,16 @@ import contextlib
 import os
 import re
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -148,56 +146,10 @@ def _raise_open_files_limit() -> None:
 def _serving(
     candidate: Candidate, env: dict[str, str]
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    command = [part.replace("{port}", str(port)) for part in candidate.command]
     log = Path(env["VEXIL_DATA_DIR"]).parent / f"server-{candidate.key}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        ready_path = "/" if candidate.path == "/stream" else candidate.path
-        _wait_until_answering(f"http://127.0.0.1:{port}{ready_path}", process, log)
-        yield port, process
-    finally:
-        _stop(process)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode}):\n{log.read_text()}")
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(url, timeout=2) as response,  # noqa: S310
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"server did not answer {url} within 60 s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
+    ready_path = "/" if candidate.path == "/stream" else candidate.path
+    with serving(candidate.command, env=env, cwd=ROOT, log=log, ready_path=ready_path) as served:
+        yield served
 
 
 def _process_group(leader: int) -> list[int]:
