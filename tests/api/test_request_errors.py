@@ -4,6 +4,8 @@ it cannot read, a browser asking for HTML. Each answer says what was wrong and h
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -63,7 +65,7 @@ def test_authorization__unknown_scheme_beside_a_session__session_user_served(
 # --- Bodies that are not read as JSON ---------------------------------------------------------
 
 
-def _post_json_text(client: Client, organisation: Organisation, content_type: str) -> object:
+def _post_json_text(client: Client, organisation: Organisation, content_type: str) -> Any:
     body = f'{{"name": "Web shop", "organisation": {organisation.pk}}}'
     return client.generic("POST", PROJECTS, body.encode(), content_type=content_type)
 
@@ -88,15 +90,15 @@ def test_json_body__not_sent_as_json__415_says_body_not_read(
 ) -> None:
     response = _post_json_text(token_client, organisation, content_type)
 
-    assert response.status_code == 415  # type: ignore[attr-defined]
-    assert response.json() == {"detail": detail, "code": "unsupported_media_type"}  # type: ignore[attr-defined]
+    assert response.status_code == 415
+    assert response.json() == {"detail": detail, "code": "unsupported_media_type"}
     assert not Project.objects.filter(name="Web shop").exists()
 
 
 def test_json_body__sent_as_json__created(token_client: Client, organisation: Organisation) -> None:
     response = _post_json_text(token_client, organisation, "application/json")
 
-    assert response.status_code == 201  # type: ignore[attr-defined]
+    assert response.status_code == 201
 
 
 def test_form_body__real_form__still_read(organisation_admin: User) -> None:
@@ -156,7 +158,7 @@ def test_browser__format_json_asked__json(db: None) -> None:
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_browsable_api__development__anonymous_sees_login_link(db: None, settings) -> None:  # type: ignore[no-untyped-def]
+def test_browsable_api__development__anonymous_sees_login_link(db: None, settings: Any) -> None:
     settings.DEBUG = True
 
     response = Client().get("/api/v1/auth/login/", HTTP_ACCEPT="text/html")
