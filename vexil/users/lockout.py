@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from vexil.common.errors import render_error, wants_html
+from vexil.common.error_shape import render_error, wants_html
 from vexil.users.limits import retry_after_header
 
 LOCKED_OUT_CODE = "locked_out"
