@@ -339,11 +339,18 @@ REST_FRAMEWORK = {
         "vexil.users.authentication.TokenAuthentication",
         "vexil.api_keys.authentication.MasterAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Last: a header none of the above recognised is refused, naming the accepted schemes.
+        "vexil.common.authentication.UnrecognisedSchemeAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "vexil.common.parsers.JSONParser",
+        "vexil.common.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vexil.common.negotiation.BrowsableForTrustedNegotiation",
     "DEFAULT_PAGINATION_CLASS": "vexil.common.pagination.PageNumberPagination",
