@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("vexil.health.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
+    # Session login for the browsable API and for browsers sent here by an HTML 401 page.
+    path("api-auth/", include("rest_framework.urls")),
     # The dashboard last: its pages sit at the root of the site.
     path("", include("vexil.dashboard.urls")),
 ]
