@@ -184,6 +184,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request hides the credentials it carries.
+    "vexil.common.logging.RequestSecretsMiddleware",
     "vexil.common.middleware.AdminIPRestrictionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
@@ -429,11 +431,18 @@ REST_FRAMEWORK = {
         "vexil.users.authentication.TokenAuthentication",
         "vexil.api_keys.authentication.MasterAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Last: a header none of the above recognised is refused, naming the accepted schemes.
+        "vexil.common.authentication.UnrecognisedSchemeAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "vexil.common.parsers.JSONParser",
+        "vexil.common.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vexil.common.negotiation.BrowsableForTrustedNegotiation",
     "DEFAULT_PAGINATION_CLASS": "vexil.common.pagination.PageNumberPagination",
@@ -495,6 +504,9 @@ LOG_FORMAT: str = env.choice("LOG_FORMAT", ("generic", "json"), "generic")
 ACCESS_LOG_LOCATION = env.parsed(
     "ACCESS_LOG_LOCATION", file_path, "- (stdout) or a file path in an existing directory", ""
 )
+# Identical warnings/errors beyond this many per window are counted, not written.
+LOG_REPEAT_LIMIT = env.integer("LOG_REPEAT_LIMIT", 5, minimum=1)
+LOG_REPEAT_WINDOW_SECONDS = env.number("LOG_REPEAT_WINDOW_SECONDS", 60.0, minimum=0.0)
 LOGGING_CONFIG = None  # vexil.common.logging configures logging once, in vexil.apps start-up
 logging.getLogger("vexil").setLevel(LOG_LEVEL.upper())
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("vexil.health.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
+    # Session login for the browsable API and for browsers sent here by an HTML 401 page.
+    path("api-auth/", include("rest_framework.urls")),
 ]
 
 handler400 = "vexil.common.errors.bad_request"

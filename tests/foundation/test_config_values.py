@@ -76,6 +76,8 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("LOG_LEVEL", "verbose", {}),
     ("LOG_FORMAT", "xml", {}),
     ("ACCESS_LOG_LOCATION", "/nonexistent/access.log", {}),
+    ("LOG_REPEAT_LIMIT", "0", {}),
+    ("LOG_REPEAT_WINDOW_SECONDS", "a minute", {}),
     ("EMAIL_BACKEND", "sendgrid", {}),
     ("EMAIL_PORT", "smtp", {}),
     ("EMAIL_USE_TLS", "true", {"EMAIL_USE_SSL": "true"}),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from vexil.common.errors import render_error
+from vexil.common.error_shape import render_error
 
 Handler = Callable[[HttpRequest], HttpResponse]
 

@@ -7,18 +7,17 @@ Status codes and bodies follow Flagsmith's, because the SDKs depend on them: 200
 from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from vexil.identities.identify import TooManyTraitsError
 from vexil.sdk import analytics as analytics_buffer
 from vexil.sdk import identify
+from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response, error_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
 from vexil.sdk.snapshot import EnvironmentSnapshot
-
-if TYPE_CHECKING:
-    from vexil.sdk.app import SDKContext
 
 UPDATED_AT = "x-flagsmith-document-updated-at"
 
@@ -90,7 +89,10 @@ async def identities(context: SDKContext, request: Request) -> Response:
         return parsed
     if not is_server and not snapshot.allow_client_traits:
         parsed = parsed.without_traits()
-    identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
+    try:
+        identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
+    except TooManyTraitsError:
+        return identify.invalid({"traits": [identify.TOO_MANY_TRAITS]})
     response = identify.respond(
         snapshot, identified, parsed, is_server=is_server, cache=context.identity_results
     )
