@@ -89,10 +89,10 @@ class LoginView(APIView):
         data = _valid(LoginInputSerializer, request)
         try:
             token = services.user_login(request=request._request, **data)
-        except services.LockedOutError:
-            raise LockedOut from None
         except services.LoginDelayedError as delayed:
             raise LoginDelayed(delayed.retry_after) from None
+        except services.LockedOutError:
+            raise LockedOut from None
         return Response({"key": token})
 
 

@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from vexil.users.limits import login_delay_remaining, login_failure_record, login_failures_clear
 
 RETRY_AFTER_ATTRIBUTE = "vexil_login_retry_after"
+# The backend a session signed in with password records (``login(..., backend=...)``).
+SESSION_BACKEND = "vexil.users.backends.DelayedModelBackend"
 
 
 class AccountDelayError(PermissionDenied):

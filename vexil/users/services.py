@@ -85,8 +85,9 @@ class LockedOutError(Exception):
     """django-axes refuses this client: too many failed logins."""
 
 
-class LoginDelayedError(Exception):
-    """This account had too many failed logins: the next attempt must wait ``retry_after``."""
+class LoginDelayedError(LockedOutError):
+    """This account had too many failed logins: the next attempt must wait ``retry_after``
+    (a kind of lock-out that ends by itself; callers that only know lock-outs answer 429)."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(retry_after)
