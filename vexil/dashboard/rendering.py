@@ -24,6 +24,8 @@ class MenuItem:
 # The areas of an environment, in menu order. Each area's views module adds its own line.
 ENVIRONMENT_MENU: list[MenuItem] = [
     MenuItem("Features", "dashboard:features"),
+    MenuItem("Identities", "dashboard:identities"),
+    MenuItem("Evaluate", "dashboard:evaluate"),
 ]
 
 
