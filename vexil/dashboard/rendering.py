@@ -26,6 +26,8 @@ ENVIRONMENT_MENU: list[MenuItem] = [
     MenuItem("Features", "dashboard:features"),
     MenuItem("Identities", "dashboard:identities"),
     MenuItem("Evaluate", "dashboard:evaluate"),
+    MenuItem("Compare", "dashboard:compare"),
+    MenuItem("Audit log", "dashboard:environment-audit"),
 ]
 
 

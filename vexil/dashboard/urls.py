@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from vexil.dashboard import auth, evaluate, features, identities, navigation
+from vexil.dashboard import audit, auth, compare, evaluate, features, identities, navigation
 
 app_name = "dashboard"
 
@@ -57,6 +57,8 @@ environment_patterns: list[URLPattern | URLResolver] = [
     path("identities/new/", identities.identity_new, name="identity-new"),
     path("identities/<int:identity_id>/", include(identity_patterns)),
     path("evaluate/", evaluate.evaluate, name="evaluate"),
+    path("compare/", compare.compare, name="compare"),
+    path("audit/", audit.environment_audit, name="environment-audit"),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -64,6 +66,7 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("", navigation.project, name="project"),
     path("environments/new/", navigation.environment_new, name="environment-new"),
     path("environments/<str:client_key>/", include(environment_patterns)),
+    path("audit/", audit.project_audit, name="project-audit"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -74,6 +77,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/", auth.account, name="account"),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
+    path(
+        "organisations/<int:organisation_id>/audit/",
+        audit.organisation_audit,
+        name="organisation-audit",
+    ),
     path(
         "organisations/<int:organisation_id>/projects/new/",
         navigation.project_new,
