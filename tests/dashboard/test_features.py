@@ -391,3 +391,32 @@ def test_all_environments__one_row_each(
 
     assert ">Development</a>" in body
     assert ">Production</a>" in body
+
+
+@pytest.mark.parametrize("page", ["", "settings/", "environments/", "delete/"])
+def test_feature_pages__admin__render(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+    actor: Actor,
+    page: str,
+) -> None:
+    mv_option_create(feature=feature, spec=OptionSpec("a", 10), actor=actor)
+
+    response = admin_client.get(_url(project, environment, f"{feature.pk}/{page}"))
+
+    assert response.status_code == 200
+    assert feature.name in response.content.decode()
+
+
+def test_feature_page__viewer__no_controls(
+    viewer_client: Client, project: Project, environment: Environment, feature: Feature
+) -> None:
+    body = viewer_client.get(_url(project, environment, f"{feature.pk}/")).content.decode()
+    settings = viewer_client.get(_url(project, environment, f"{feature.pk}/settings/"))
+
+    assert "<form" not in body.split("<main", 1)[1]
+    assert "may not change" in settings.content.decode()
+    assert "Delete feature" not in settings.content.decode()
