@@ -6,6 +6,7 @@ import contextlib
 import email
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -150,7 +151,13 @@ def test_setup_email__broker_and_worker__worker_sends_it(broker: str, tmp_path: 
     assert [(m["To"], m["Subject"], m["From"]) for m in messages] == [
         ("ada@example.com", SUBJECT, "noreply@vexil.local")
     ], log.read_text()
-    assert messages[0].get_payload() == EXPECTED_BODY
+    parts: list[Any] = list(messages[0].walk())
+    assert [part.get_content_type() for part in parts] == [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    assert parts[1].get_payload(decode=True).decode() == EXPECTED_BODY
 
 
 def test_worker__no_broker__exits_non_zero_with_reason(tmp_path: Path) -> None:
