@@ -7,18 +7,16 @@ Status codes and bodies follow Flagsmith's, because the SDKs depend on them: 200
 from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from vexil.sdk import analytics as analytics_buffer
 from vexil.sdk import identify
+from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response, error_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
 from vexil.sdk.snapshot import EnvironmentSnapshot
-
-if TYPE_CHECKING:
-    from vexil.sdk.app import SDKContext
 
 UPDATED_AT = "x-flagsmith-document-updated-at"
 

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -29,13 +29,11 @@ from vexil.identities.models import (
     TRAIT_STRING_MAX_LENGTH,
     TraitValue,
 )
+from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response, error_response, json_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
 from vexil.sdk.results import IdentityResults, identity_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
-
-if TYPE_CHECKING:
-    from vexil.sdk.app import SDKContext
 
 INT32 = range(-(2**31), 2**31)
 _TOO_LONG = f"Value string is too long. Must be less than {TRAIT_STRING_MAX_LENGTH} character"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vexil.evaluation.keys import EnvironmentRow
+from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, error_response
-
-if TYPE_CHECKING:
-    from vexil.sdk.app import SDKContext
 
 
 class KeyRefusedError(Exception):
