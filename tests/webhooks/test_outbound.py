@@ -30,7 +30,7 @@ def connected(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 # --- The classifier (pure) -------------------------------------------------------------------
 REFUSED = [
-    ("0.0.0.0", "unspecified"),
+    ("0.0.0.0", "unspecified"),  # noqa: S104 (an address to classify, not to bind)
     ("0.1.2.3", "unspecified"),
     ("127.0.0.1", "loopback"),
     ("127.255.255.254", "loopback"),
@@ -131,6 +131,13 @@ def _refused_post(url: str) -> str:
     return str(refusal.value)
 
 
+@pytest.fixture
+def real_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The system resolver; ``localhost`` is answered from /etc/hosts, not by a DNS query."""
+    monkeypatch.setattr(outbound, "resolve", outbound.system_resolve)
+
+
+@pytest.mark.usefixtures("real_resolver")
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_post__loopback_by_default__refused_without_connecting(
     receiver: Receiver, host: str, connected: list[tuple[str, int]]
@@ -189,7 +196,7 @@ def test_post__resolved_on_every_request__second_answer_checked(
     receiver.close()
 
 
-@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.usefixtures("allow_loopback", "real_resolver")
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_post__loopback_allowlisted__delivered(receiver: Receiver, host: str) -> None:
     response = outbound.post(
@@ -250,6 +257,18 @@ def test_post__nothing_listening__network_error() -> None:
         outbound.post(f"http://127.0.0.1:{port}/", b"{}", headers={})
 
     assert "ConnectionRefusedError" in str(error.value)
+
+
+def test_test_guard__public_literal__never_connected(
+    settings: Any, connected: list[tuple[str, int]]
+) -> None:
+    # The suite-wide guard (tests/conftest.py) stops even an allowlisted public address.
+    settings.VEXIL_WEBHOOK_ALLOWED_NETWORKS = ["0.0.0.0/0"]
+
+    with pytest.raises(outbound.OutboundNetworkError):
+        outbound.post("http://192.0.2.1/", b"{}", headers={})
+
+    assert connected == []
 
 
 def test_post__body_too_large__refused() -> None:

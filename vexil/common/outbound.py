@@ -233,6 +233,11 @@ def checked_addresses(host: str, port: int) -> list[IPAddress]:
     return allowed
 
 
+def open_socket(address: IPAddress, port: int, timeout: float | None) -> socket.socket:
+    """Open the TCP connection to an address :func:`checked_addresses` returned."""
+    return socket.create_connection((str(address), port), timeout)
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to one already-checked address; the Host header still names the host."""
 
@@ -241,7 +246,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        self.sock = open_socket(self._address, self.port, self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
@@ -251,7 +256,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        sock = open_socket(self._address, self.port, self.timeout)
         # Certificate and SNI are checked against the host name, not the address.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 

@@ -98,6 +98,15 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WebhookDeliveryPageSerializer(serializers.Serializer):
+    """The paginated delivery log (documents the ``deliveries`` action's response)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WebhookDeliverySerializer(many=True)
+
+
 class WebhookTestScopeSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=("environment", "organisation"))
     id = serializers.CharField(max_length=100)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from vexil.audit.models import AuditLog
 from vexil.common import outbound
 from vexil.environments.models import Environment
-from vexil.features.models import FeatureState
+from vexil.features.models import Feature, FeatureState
 from vexil.organisations.models import Organisation
 from vexil.users.models import User
 from vexil.webhooks import payloads, tasks, worker
@@ -33,8 +33,11 @@ from vexil.webhooks.models import Webhook, WebhookDelivery, WebhookEventType
 class ActorLike(Protocol):
     """What :class:`vexil.audit.services.Actor` offers (imported by shape, to keep audit free)."""
 
-    user: User | None
-    api_key_name: str
+    @property
+    def user(self) -> User | None: ...
+
+    @property
+    def api_key_name(self) -> str: ...
 
 
 # --- Webhooks -----------------------------------------------------------------------------------
@@ -116,6 +119,30 @@ def flag_change_begin(*, environment: Environment, state: FeatureState | None) -
     ).exists()
     previous = payloads.feature_state_data(state) if watched and state is not None else None
     return FlagChange(environment.pk, organisation_id, watched, previous)
+
+
+def feature_default_changes_begin(*, feature: Feature) -> list[FlagChange]:
+    """:func:`flag_change_begin` for the feature's environment default in each environment."""
+    organisation_id = feature.project.organisation_id
+    if not Webhook.objects.filter(enabled=True, organisation_id=organisation_id).exists():
+        return []
+    states = FeatureState.objects.filter(
+        feature=feature, identity__isnull=True, feature_segment__isnull=True
+    ).select_related("environment__project", "feature__project")
+    return [flag_change_begin(environment=s.environment, state=s) for s in states]
+
+
+def feature_defaults_created(*, feature: Feature, actor: ActorLike) -> None:
+    """``FLAG_UPDATED`` (no previous state) for a new feature's state in each environment."""
+    organisation_id = feature.project.organisation_id
+    if not Webhook.objects.filter(enabled=True, organisation_id=organisation_id).exists():
+        return
+    states = FeatureState.objects.filter(
+        feature=feature, identity__isnull=True, feature_segment__isnull=True
+    ).select_related("environment__project", "feature__project")
+    for state in states:
+        change = flag_change_begin(environment=state.environment, state=None)
+        flag_updated(change=change, state=state, actor=actor)
 
 
 def flag_updated(

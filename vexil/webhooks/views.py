@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -30,6 +31,7 @@ from vexil.webhooks import payloads, selectors, services, signing
 from vexil.webhooks.models import Webhook, WebhookDelivery
 from vexil.webhooks.serializers import (
     WebhookCreatedSerializer,
+    WebhookDeliveryPageSerializer,
     WebhookDeliverySerializer,
     WebhookSerializer,
     WebhookTestSerializer,
@@ -73,6 +75,13 @@ class _WebhookViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: Webhook) -> None:
         services.webhook_delete(webhook=instance)
 
+    @extend_schema(
+        responses=WebhookDeliveryPageSerializer,
+        parameters=[
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page_size", int, required=False),
+        ],
+    )
     @action(
         detail=True,
         methods=["get"],

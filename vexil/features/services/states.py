@@ -30,6 +30,7 @@ from vexil.features.services.common import (
     _invalid,
     _Unset,
 )
+from vexil.webhooks import services as webhook_services
 
 
 def _state_kind(state: FeatureState) -> str:
@@ -112,6 +113,9 @@ def feature_state_update(
 ) -> FeatureState:
     """Change what a state serves: enabled, value, multivariate allocations."""
     before = _state_snapshot(feature_state)
+    change = webhook_services.flag_change_begin(
+        environment=feature_state.environment, state=feature_state
+    )
     fields = ["updated_at"]
     if enabled is not None:
         feature_state.enabled = enabled
@@ -130,6 +134,7 @@ def feature_state_update(
         before=before,
         after=_state_snapshot(feature_state),
     )
+    webhook_services.flag_updated(change=change, state=feature_state, actor=actor)
     return feature_state
 
 
