@@ -16,6 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
 
 from django.conf import settings
 
+from vexil.common.logging import asgi_secrets_scope
 from vexil.sdk import analytics
 from vexil.sdk.app import create_application
 from vexil.wsgi import application as django_application
@@ -43,13 +44,15 @@ def coroutine_receive(app: ASGIApp) -> ASGIApp:
 
 
 analytics.configure(settings.VEXIL_ANALYTICS_FLUSH_SECONDS)
-application = create_application(
-    coroutine_receive(WSGIMiddleware(django_application, workers=16)),  # type: ignore[arg-type]
-    interval=settings.VEXIL_SDK_REFRESH_SECONDS,
-    threads=settings.VEXIL_SDK_THREADS,
-    identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
-    prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
-    gzip=settings.ENABLE_GZIP_COMPRESSION,
+application = asgi_secrets_scope(
+    create_application(
+        coroutine_receive(WSGIMiddleware(django_application, workers=16)),  # type: ignore[arg-type]
+        interval=settings.VEXIL_SDK_REFRESH_SECONDS,
+        threads=settings.VEXIL_SDK_THREADS,
+        identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
+        prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
+        gzip=settings.ENABLE_GZIP_COMPRESSION,
+    )
 )
 
 # Imported once Django is set up (vexil.wsgi above): the deliverer reads the outbox table.

@@ -7,33 +7,36 @@ Flagsmith tooling that reads ``{"<field>": ["..."]}`` keeps working::
     {"detail": "Not found.", "code": "not_found"}
     {"detail": "Invalid input.", "code": "invalid", "name": ["This field is required."]}
 
-Django's own 400/403/404/500 pages go through :func:`render_error`, which answers JSON to clients
-that accept it and an HTML page to browsers.
+Django's own 400/403/404/500 pages go through :func:`~vexil.common.error_shape.render_error`,
+which answers JSON to clients that accept it and an HTML page to browsers.
 """
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from vexil.common.error_shape import error_body, render_error
+
 logger = logging.getLogger(__name__)
 
-_HTML = "text/html"
-_JSON = "application/json"
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "payload_too_large"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
-        # Services validate with Django's exception; the API answers it as any other bad input.
-        exc = exceptions.ValidationError(_validation_detail(exc))
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unexpected: DRF would let Django render a 500; give it our shape and log it.
@@ -41,6 +44,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(500), status=500)
     response.data = _shape(exc, response)
     return response
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's own refusals of a request, raised while DRF reads it, as the 4xx they are."""
+    if isinstance(exc, DjangoValidationError):
+        # Services validate with Django's exception; the API answers it as any other bad input.
+        return exceptions.ValidationError(_validation_detail(exc))
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(f"Request body too large: the limit is {limit} bytes.")
+    if isinstance(exc, SuspiciousOperation):  # too many form fields or files, and the like
+        return exceptions.ParseError(str(exc))
+    return exc
 
 
 def _validation_detail(exc: DjangoValidationError) -> Any:
@@ -59,24 +75,6 @@ def _shape(exc: Exception, response: Response) -> dict[str, Any]:
         detail_code = getattr(data["detail"], "code", None)
         return {**data, "detail": str(data["detail"]), "code": str(detail_code or code)}
     return {"detail": str(data), "code": "error"}
-
-
-def error_body(status: int, detail: str | None = None) -> dict[str, str]:
-    phrase = HTTPStatus(status).phrase
-    code = phrase.lower().replace(" ", "_").replace("-", "_")
-    return {"detail": detail or f"{phrase}.", "code": code}
-
-
-def wants_html(request: HttpRequest) -> bool:
-    """A browser (which prefers HTML) gets a page; API clients and ``*/*`` get JSON."""
-    return request.get_preferred_type([_JSON, _HTML]) == _HTML
-
-
-def render_error(request: HttpRequest, status: int, detail: str | None = None) -> HttpResponse:
-    body = error_body(status, detail)
-    if wants_html(request):
-        return render(request, "common/error.html", {"status": status, **body}, status=status)
-    return JsonResponse(body, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

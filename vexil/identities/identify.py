@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from vexil.identities.models import Identity, Trait, TraitValue
+from vexil.identities.models import MAX_TRAITS_PER_IDENTITY, Identity, Trait, TraitValue
 from vexil.identities.selectors import (
     IdentityEvaluationState,
     StoredOverride,
@@ -173,14 +175,48 @@ def _unchanged(stored: list[StoredTrait], traits: list[TraitInput]) -> bool:
     return True
 
 
+class TooManyTraitsError(Exception):
+    """An identity would hold more than MAX_TRAITS_PER_IDENTITY stored traits."""
+
+    def __init__(self, identifier: str | None = None) -> None:
+        super().__init__(identifier)
+        self.identifier = identifier
+
+
+@dataclass
+class _TraitWrites:
+    delete: list[int] = field(default_factory=list)
+    create: dict[tuple[int, str], Trait] = field(default_factory=dict)
+    update: dict[int, Trait] = field(default_factory=dict)
+
+    def save(self) -> None:
+        if self.delete or self.create or self.update:
+            with transaction.atomic():
+                if self.delete:
+                    Trait.objects.filter(id__in=self.delete).delete()
+                if self.update:
+                    Trait.objects.bulk_update(
+                        list(self.update.values()), Trait.VALUE_FIELDS, batch_size=500
+                    )
+                if self.create:
+                    Trait.objects.bulk_create(list(self.create.values()), batch_size=500)
+
+
 def _apply(
     identity_id: int, stored_traits: list[StoredTrait], traits: list[TraitInput]
 ) -> list[TraitOutput]:
     """Upsert and delete stored traits; write only what differs."""
     stored = {t.key: _stored_model(identity_id, t) for t in stored_traits}
-    to_delete: list[int] = []
-    to_create: list[Trait] = []
-    to_update: list[Trait] = []
+    writes = _TraitWrites()
+    result = _plan(identity_id, stored, traits, writes)
+    writes.save()
+    return [_output(t) for t in result.values()]
+
+
+def _plan(
+    identity_id: int, stored: dict[str, Trait], traits: list[TraitInput], writes: _TraitWrites
+) -> dict[str, Trait]:
+    """Add to ``writes`` what makes ``stored`` (by key) hold ``traits``; the traits after."""
     result = dict(stored)
     for incoming in traits:
         if incoming.transient:
@@ -188,26 +224,71 @@ def _apply(
         existing = result.get(incoming.key)
         if incoming.value is None:
             if existing is not None:
-                to_delete.append(existing.id)
+                if existing.id is not None:
+                    writes.delete.append(existing.id)
+                    writes.update.pop(existing.id, None)
+                else:
+                    del writes.create[(identity_id, incoming.key)]
                 del result[incoming.key]
             continue
         if existing is None:
             trait = Trait(identity_id=identity_id, trait_key=incoming.key)
             trait.set_value(incoming.value)
-            to_create.append(trait)
+            writes.create[(identity_id, incoming.key)] = trait
             result[incoming.key] = trait
         elif not _same(existing.trait_value, incoming.value):
             existing.set_value(incoming.value)
-            to_update.append(existing)
-    if to_delete or to_create or to_update:
-        with transaction.atomic():
-            if to_delete:
-                Trait.objects.filter(id__in=to_delete).delete()
-            if to_update:
-                Trait.objects.bulk_update(to_update, Trait.VALUE_FIELDS)
-            if to_create:
-                Trait.objects.bulk_create(to_create)
-    return [_output(t) for t in result.values()]
+            if existing.id is not None:
+                writes.update[existing.id] = existing
+    if len(result) > MAX_TRAITS_PER_IDENTITY and len(result) > len(stored):
+        raise TooManyTraitsError
+    return result
+
+
+def traits_bulk_set(*, environment_id: int, traits: Mapping[str, list[TraitInput]]) -> None:
+    """Store traits of many identities (by identifier; created when missing) at once: a few
+    statements per 500 identities, in one transaction, whatever the number of traits. Within
+    an identity's list the last value of a key wins; ``None`` deletes. Raises
+    :class:`TooManyTraitsError` (nothing written) if an identity would pass the cap."""
+    with transaction.atomic():
+        ids = _identity_ids(environment_id, list(traits))
+        stored: dict[int, dict[str, Trait]] = {identity_id: {} for identity_id in ids.values()}
+        for chunk in _chunks(list(ids.values())):
+            for trait in Trait.objects.filter(identity_id__in=chunk):
+                stored[trait.identity_id][trait.trait_key] = trait
+        writes = _TraitWrites()
+        for identifier, incoming in traits.items():
+            identity_id = ids[identifier]
+            try:
+                _plan(identity_id, stored[identity_id], incoming, writes)
+            except TooManyTraitsError:
+                raise TooManyTraitsError(identifier) from None
+        writes.save()
+
+
+def _identity_ids(environment_id: int, identifiers: list[str]) -> dict[str, int]:
+    """The ids of the environment's identities by identifier, creating the missing ones."""
+    found: dict[str, int] = {}
+    in_environment = Identity.objects.filter(environment_id=environment_id)
+    for chunk in _chunks(identifiers):
+        found.update(in_environment.filter(identifier__in=chunk).values_list("identifier", "id"))
+    missing = [identifier for identifier in identifiers if identifier not in found]
+    if missing:
+        Identity.objects.bulk_create(
+            [Identity(environment_id=environment_id, identifier=i) for i in missing],
+            batch_size=500,
+            ignore_conflicts=True,  # another request may create some of them meanwhile
+        )
+        for chunk in _chunks(missing):
+            found.update(
+                in_environment.filter(identifier__in=chunk).values_list("identifier", "id")
+            )
+    return found
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _stored_model(identity_id: int, stored: StoredTrait) -> Trait:

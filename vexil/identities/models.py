@@ -15,6 +15,9 @@ from vexil.environments.models import Environment
 IDENTIFIER_MAX_LENGTH = 2_000
 TRAIT_KEY_MAX_LENGTH = 200
 TRAIT_STRING_MAX_LENGTH = 2_000
+# Stored traits per identity: every identify call reads and evaluates all of them
+# (docs/sdk.md, "Limits").
+MAX_TRAITS_PER_IDENTITY = 2_000
 
 TraitValue = str | int | float | bool
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from vexil.identities.identify import TooManyTraitsError
 from vexil.sdk import analytics as analytics_buffer
 from vexil.sdk import identify
 from vexil.sdk.context import SDKContext
@@ -54,7 +55,7 @@ async def environment_document(context: SDKContext, request: Request) -> Respons
         response.header(UPDATED_AT, snapshot.updated_at_header)
         .header("last-modified", snapshot.last_modified)
         .header("etag", snapshot.etag)
-        .header("cache-control", "no-cache")
+        .header("cache-control", "no-cache")  # keep, but revalidate with the ETag each time
     )
 
 
@@ -88,7 +89,10 @@ async def identities(context: SDKContext, request: Request) -> Response:
         return parsed
     if not is_server and not snapshot.allow_client_traits:
         parsed = parsed.without_traits()
-    identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
+    try:
+        identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
+    except TooManyTraitsError:
+        return identify.invalid({"traits": [identify.TOO_MANY_TRAITS]})
     response = identify.respond(
         snapshot, identified, parsed, is_server=is_server, cache=context.identity_results
     )

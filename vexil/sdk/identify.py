@@ -15,6 +15,7 @@ from vexil.engine import FlagResult, regex_timeouts
 from vexil.evaluation.evaluate import evaluate_identity
 from vexil.identities.identify import (
     IdentifyOutcome,
+    TooManyTraitsError,
     TraitInput,
     TraitNotIntegerError,
     TraitOutput,
@@ -22,11 +23,14 @@ from vexil.identities.identify import (
     identity_identify,
     reads_stored,
     trait_increment,
+    traits_bulk_set,
 )
 from vexil.identities.models import (
     IDENTIFIER_MAX_LENGTH,
+    MAX_TRAITS_PER_IDENTITY,
     TRAIT_KEY_MAX_LENGTH,
     TRAIT_STRING_MAX_LENGTH,
+    InvalidTraitValueError,
     TraitValue,
 )
 from vexil.sdk.context import SDKContext
@@ -35,7 +39,15 @@ from vexil.sdk.keys import KeyRefusedError, authenticate
 from vexil.sdk.results import IdentityResults, identity_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
+# Items of one request (traits of an identify call, items of traits/bulk/); docs/sdk.md, "Limits"
+MAX_TRAITS_PER_REQUEST = 2_000
+TOO_MANY_TRAITS = (
+    f"An identity may hold at most {MAX_TRAITS_PER_IDENTITY} traits; this request would pass it."
+)
 INT32 = range(-(2**31), 2**31)
+# PostgreSQL cannot store a NUL in text, SQLite can: refused on both, with DRF's words.
+_OUT_OF_RANGE = "The result must fit in a 32-bit integer (-2147483648 to 2147483647)."
+_NUL = "Null characters are not allowed."
 _TOO_LONG = f"Value string is too long. Must be less than {TRAIT_STRING_MAX_LENGTH} character"
 
 
@@ -68,6 +80,8 @@ def parse_query(request: Request) -> IdentifyRequest | Response:
         return invalid({"identifier": ["This field is required."]})
     if len(identifier) > IDENTIFIER_MAX_LENGTH:
         return invalid({"identifier": [_max_length(IDENTIFIER_MAX_LENGTH)]})
+    if "\x00" in identifier:
+        return invalid({"identifier": [_NUL]})
     transient = bool(request.query("transient"))
     return IdentifyRequest(
         identifier, False, [], transient, request.query("feature"), use_stored=not transient
@@ -99,6 +113,8 @@ def _identifier(value: Any) -> str | None:
         raise ValidationFailedError({"identifier": ["Not a valid string."]})
     if len(value) > IDENTIFIER_MAX_LENGTH:
         raise ValidationFailedError({"identifier": [_max_length(IDENTIFIER_MAX_LENGTH)]})
+    if "\x00" in value:
+        raise ValidationFailedError({"identifier": [_NUL]})
     return value
 
 
@@ -113,6 +129,8 @@ def _traits(value: Any) -> list[TraitInput]:
         return []
     if not isinstance(value, list):
         raise ValidationFailedError({"traits": ['Expected a list of items but got type "dict".']})
+    if len(value) > MAX_TRAITS_PER_REQUEST:
+        raise ValidationFailedError({"traits": [_too_many_items()]})
     parsed: list[TraitInput] = []
     errors: list[dict[str, list[str]]] = []
     for item in value:
@@ -122,6 +140,12 @@ def _traits(value: Any) -> list[TraitInput]:
             parsed.append(trait)
     if any(errors):
         raise ValidationFailedError({"traits": errors})
+    keys = [trait.key for trait in parsed]
+    if len(set(keys)) != len(keys):
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        raise ValidationFailedError(
+            {"traits": [f"Trait keys must be unique; repeated: {', '.join(repeated)}."]}
+        )
     return parsed
 
 
@@ -133,17 +157,25 @@ def _trait(item: Any) -> tuple[TraitInput | None, dict[str, list[str]]]:
         return None, {"trait_key": ["This field is required and must be a non-empty string."]}
     if len(key) > TRAIT_KEY_MAX_LENGTH:
         return None, {"trait_key": [_max_length(TRAIT_KEY_MAX_LENGTH)]}
+    if "\x00" in key:
+        return None, {"trait_key": [_NUL]}
     transient = item.get("transient", False)
     if not isinstance(transient, bool):
         return None, {"transient": ["Must be a valid boolean."]}
     if isinstance(value, str) and len(value) > TRAIT_STRING_MAX_LENGTH:
         return None, {"trait_value": [_TOO_LONG]}
+    if isinstance(value, str) and "\x00" in value:
+        return None, {"trait_value": [_NUL]}
     if isinstance(value, int) and not isinstance(value, bool) and value not in INT32:
         # Stored as its digits: the engine reads a string of digits as an integer anyway.
         value = str(value)
     if value is not None and not isinstance(value, str | int | float | bool):
         return None, {"trait_value": ["Must be a string, a number, a boolean or null."]}
     return TraitInput(key, value, transient), {}
+
+
+def _too_many_items() -> str:
+    return f"Ensure this list has no more than {MAX_TRAITS_PER_REQUEST} items."
 
 
 def _max_length(limit: int) -> str:
@@ -321,11 +353,16 @@ async def legacy_traits(
     items = body if operation is TraitsOperation.BULK else [body]
     if not isinstance(items, list):
         return invalid({"non_field_errors": ["Expected a list of items."]})
+    if len(items) > MAX_TRAITS_PER_REQUEST:
+        return invalid({"non_field_errors": [_too_many_items()]})
     parsed = [_legacy_item(item) for item in items]
     errors = [error for _, error in parsed]
     if any(errors):
         return invalid({"non_field_errors": errors} if len(errors) > 1 else errors[0])
-    saved = await context.in_thread(_save_legacy, snapshot, [item for item, _ in parsed])
+    try:
+        saved = await context.in_thread(_save_legacy, snapshot, [item for item, _ in parsed])
+    except TooManyTraitsError:
+        return invalid({"non_field_errors": [TOO_MANY_TRAITS]})
     if operation is TraitsOperation.SET:
         return json_response(200, saved[0] if saved else body)
     return json_response(200, saved)
@@ -354,24 +391,16 @@ def _legacy_item(item: Any) -> tuple[tuple[str, TraitInput], dict[str, Any]]:
 def _save_legacy(
     snapshot: EnvironmentSnapshot, items: list[tuple[str, TraitInput]]
 ) -> list[dict[str, Any]]:
-    saved = []
+    """All items in one batched write (``traits_bulk_set``), as if applied in order."""
+    by_identity: dict[str, list[TraitInput]] = {}
     for identifier, trait in items:
-        identity_identify(
-            environment_id=snapshot.environment_id,
-            identifier=identifier,
-            traits=[trait],
-            transient=False,
-            persist_traits=True,
-        )
-        if trait.value is not None:
-            saved.append(
-                {
-                    "identity": {"identifier": identifier},
-                    "trait_key": trait.key,
-                    "trait_value": trait.value,
-                }
-            )
-    return saved
+        by_identity.setdefault(identifier, []).append(trait)
+    traits_bulk_set(environment_id=snapshot.environment_id, traits=by_identity)
+    return [
+        {"identity": {"identifier": identifier}, "trait_key": trait.key, "trait_value": trait.value}
+        for identifier, trait in items
+        if trait.value is not None
+    ]
 
 
 async def _increment(context: SDKContext, snapshot: EnvironmentSnapshot, body: Any) -> Response:
@@ -381,8 +410,12 @@ async def _increment(context: SDKContext, snapshot: EnvironmentSnapshot, body: A
     errors: dict[str, list[str]] = {}
     if not isinstance(key, str) or not key or len(key) > TRAIT_KEY_MAX_LENGTH:
         errors["trait_key"] = ["A non-empty string of at most 200 characters is required."]
+    elif "\x00" in key:
+        errors["trait_key"] = [_NUL]
     if not isinstance(identifier, str) or not identifier or len(identifier) > IDENTIFIER_MAX_LENGTH:
         errors["identifier"] = ["A non-empty string of at most 2000 characters is required."]
+    elif "\x00" in identifier:
+        errors["identifier"] = [_NUL]
     if not isinstance(by, int) or isinstance(by, bool) or by not in INT32:
         errors["increment_by"] = ["A valid integer is required."]
     if errors:
@@ -393,4 +426,6 @@ async def _increment(context: SDKContext, snapshot: EnvironmentSnapshot, body: A
         )
     except TraitNotIntegerError:
         return invalid({"trait_key": ["This trait's value is not an integer."]})
+    except InvalidTraitValueError:
+        return invalid({"increment_by": [_OUT_OF_RANGE]})
     return json_response(200, {"trait_key": key, "trait_value": value, "identifier": identifier})

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from vexil.common.errors import render_error, wants_html
+from vexil.common.error_shape import render_error, wants_html
 
 LOCKED_OUT_CODE = "locked_out"
 
