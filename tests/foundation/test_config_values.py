@@ -98,6 +98,12 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("VEXIL_HOST", "127.0.0.1:8000", {}),
     ("VEXIL_PORT", "http", {}),
     ("VEXIL_WORKERS", "0", {}),
+    ("VEXIL_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8,intranet", {}),
+    ("VEXIL_WEBHOOK_TIMEOUT_SECONDS", "0", {}),
+    ("VEXIL_WEBHOOK_RETRY_DELAYS", "5,-1", {}),
+    ("VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", "0", {}),
+    ("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", "a month", {}),
+    ("VEXIL_WEBHOOK_POLL_SECONDS", "0", {}),
 ]
 # Well-formed but naming nothing importable: the system checks of every command refuse these.
 BAD_CLASSES = [
