@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from vexil.common import views as common_views
 from vexil.users import views as user_views
 
 api_v1: list[URLPattern | URLResolver] = [
+    path("", common_views.api_index, name="api-index"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("users/config/init/", user_views.initialise, name="instance-initialise"),
@@ -16,6 +18,8 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    # The dashboard takes `/` over when it lands; until then a page that says where to go.
+    path("", common_views.home, name="home"),
     path("", include("vexil.health.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
