@@ -168,6 +168,8 @@ INSTALLED_APPS = [
     "knox",
     "rest_framework_api_key",  # its abstract key model; its own APIKey table stays empty
     "axes",
+    "django_htmx",
+    "csp",
     "vexil.common",
     "vexil.users",
     "vexil.organisations",
@@ -181,6 +183,7 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +191,8 @@ MIDDLEWARE = [
     "vexil.common.logging.RequestSecretsMiddleware",
     "vexil.common.middleware.AdminIPRestrictionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vexil.common.middleware.SecureCookiesOverHTTPSMiddleware",
+    "csp.middleware.CSPMiddleware",
     *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,6 +201,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "vexil.common.middleware.ErrorBodyMiddleware",
     # Last, so it sees the response of a locked-out login and replaces it with ours.
     "axes.middleware.AxesMiddleware",
@@ -399,6 +405,32 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "vexil.users.lockout.lockout_response"
 AXES_VERBOSE = False
+
+# --- Dashboard (server-rendered pages at /) ---
+LOGIN_URL = "dashboard:sign-in"
+LOGIN_REDIRECT_URL = "dashboard:home"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No inline script, style or eval anywhere: htmx is configured by a meta tag, with eval off.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "font-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
+# How often the features page asks whether the environment changed (seconds).
+DASHBOARD_POLL_SECONDS = env.number("DASHBOARD_POLL_SECONDS", 3.0, minimum=0.5)
 
 # --- Internationalisation & static ---
 LANGUAGE_CODE = "en-gb"
