@@ -24,8 +24,6 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    # The dashboard takes `/` over when it lands; until then a page that says where to go.
-    path("", common_views.home, name="home"),
     path("", include("vexil.health.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

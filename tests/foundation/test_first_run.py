@@ -142,4 +142,4 @@ def test_init_page__valid_token__ends_on_keys_and_next_step() -> None:
         assert server_key, content
         assert EnvironmentAPIKey.objects.get(environment=environment).matches(server_key[1])
     assert "bootstrap --email ada@example.com --json" in content
-    assert '<a href="/">Continue</a>' in content
+    assert '<a href="/">Continue to the dashboard</a>' in content
