@@ -24,6 +24,10 @@ class MenuItem:
 # The areas of an environment, in menu order. Each area's views module adds its own line.
 ENVIRONMENT_MENU: list[MenuItem] = [
     MenuItem("Features", "dashboard:features"),
+    MenuItem("Identities", "dashboard:identities"),
+    MenuItem("Evaluate", "dashboard:evaluate"),
+    MenuItem("Compare", "dashboard:compare"),
+    MenuItem("Audit log", "dashboard:environment-audit"),
 ]
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from vexil.dashboard import auth, features, navigation
+from vexil.dashboard import (
+    audit,
+    auth,
+    compare,
+    evaluate,
+    features,
+    identities,
+    navigation,
+    segments,
+)
 
 app_name = "dashboard"
 
@@ -32,12 +41,33 @@ feature_patterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
+# One identity: .../identities/<identity_id>/...
+identity_patterns: list[URLPattern | URLResolver] = [
+    path("", identities.identity_detail, name="identity"),
+    path("delete/", identities.identity_delete, name="identity-delete"),
+    path("traits/", identities.trait_add, name="trait-add"),
+    path("traits/<int:trait_id>/", identities.trait_edit, name="trait-edit"),
+    path("traits/<int:trait_id>/delete/", identities.trait_delete, name="trait-delete"),
+    path("overrides/", identities.override_set, name="identity-override-set"),
+    path(
+        "overrides/<int:state_id>/remove/",
+        identities.override_remove,
+        name="identity-override-remove",
+    ),
+]
+
 # Pages of one environment: /projects/<project_id>/environments/<client_key>/...
 environment_patterns: list[URLPattern | URLResolver] = [
     path("", navigation.environment, name="environment"),
     path("features/", features.feature_list, name="features"),
     path("features/new/", features.feature_new, name="feature-new"),
     path("features/<int:feature_id>/", include(feature_patterns)),
+    path("identities/", identities.identity_list, name="identities"),
+    path("identities/new/", identities.identity_new, name="identity-new"),
+    path("identities/<int:identity_id>/", include(identity_patterns)),
+    path("evaluate/", evaluate.evaluate, name="evaluate"),
+    path("compare/", compare.compare, name="compare"),
+    path("audit/", audit.environment_audit, name="environment-audit"),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -45,6 +75,11 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("", navigation.project, name="project"),
     path("environments/new/", navigation.environment_new, name="environment-new"),
     path("environments/<str:client_key>/", include(environment_patterns)),
+    path("audit/", audit.project_audit, name="project-audit"),
+    path("segments/", segments.segment_list, name="segments"),
+    path("segments/new/", segments.segment_new, name="segment-new"),
+    path("segments/<int:segment_id>/", segments.segment_detail, name="segment"),
+    path("segments/<int:segment_id>/delete/", segments.segment_delete, name="segment-delete"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -55,6 +90,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/", auth.account, name="account"),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
+    path(
+        "organisations/<int:organisation_id>/audit/",
+        audit.organisation_audit,
+        name="organisation-audit",
+    ),
     path(
         "organisations/<int:organisation_id>/projects/new/",
         navigation.project_new,
