@@ -387,7 +387,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out client before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend plus a growing delay per account (vexil.users.limits).
+    "vexil.users.backends.DelayedModelBackend",
 ]
 
 # User tokens (django-rest-knox): stored as SHA-512 digests, `Authorization: Token <key>`.
@@ -435,6 +436,15 @@ AXES_LOCKOUT_PARAMETERS = env.parsed(
     list[str | list[str]](["ip_address"]),
 )
 AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lock-out do not restart it: the lock-out ends AXES_COOLOFF_MINUTES
+# after the last real failure, and Retry-After counts down to that moment.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Per account (any client address): after this many failed logins each further failure doubles
+# the wait before the next attempt, from LOGIN_ACCOUNT_DELAY_SECONDS up to ..._MAX_SECONDS. A
+# delay, not a lock: a guesser crawls, and the real user is never shut out for long.
+LOGIN_ACCOUNT_FREE_FAILURES = env.integer("LOGIN_ACCOUNT_FREE_FAILURES", 5, minimum=1)
+LOGIN_ACCOUNT_DELAY_SECONDS = env.number("LOGIN_ACCOUNT_DELAY_SECONDS", 1.0, minimum=0.0)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = env.number("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", 300.0, minimum=0.0)
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "vexil.users.lockout.lockout_response"
