@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -375,6 +376,36 @@ DEFAULT_FROM_EMAIL = env.parsed(
     "noreply@vexil.local",
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery from the outbox (vexil.common.mail): attempts per message, and the first wait between
+# them (doubling each time).
+EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+
+
+# --- The public base URL of every link in an e-mail ---
+def _public_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(value)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _flagsmith_domain(value: str) -> str:
+    """Flagsmith's FLAGSMITH_DOMAIN is a host (and port): https, but http for a loopback host."""
+    value = value.strip().rstrip("/")
+    if "://" in value:
+        return _public_url(value)
+    host = urlsplit(f"//{value}").hostname or ""
+    scheme = "http" if host in ("localhost", "127.0.0.1", "::1") else "https"
+    return _public_url(f"{scheme}://{value}")
+
+
+PUBLIC_URL = env.parsed(
+    "VEXIL_PUBLIC_URL",
+    _public_url,
+    "an http(s) URL such as https://flags.example.com",
+    env.parsed("FLAGSMITH_DOMAIN", _flagsmith_domain, "a host name such as flags.example.com", ""),
+)
 
 # --- Auth ---
 AUTH_PASSWORD_VALIDATORS = [
