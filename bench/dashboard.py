@@ -21,6 +21,10 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vexil.users.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 SEGMENTS = 500
@@ -147,13 +151,13 @@ def _seed() -> list[tuple[str, str, dict[str, str]]]:
 
 
 def _seed_audit(
-    organisation_id: int, project_id: int, environment_id: int, authors: list[object]
+    organisation_id: int, project_id: int, environment_id: int, authors: list[User]
 ) -> None:
     """Entries one minute apart over ~70 days, of several types, authors and scopes."""
     from vexil.audit.models import AuditAction, AuditLog
 
     created = AuditLog._meta.get_field("created_date")
-    created.auto_now_add = False  # type: ignore[attr-defined]  # the bench sets the dates
+    created.auto_now_add = False  # the bench sets the dates
     start = datetime(2026, 1, 1, tzinfo=UTC)
     types = ["feature", "feature_state", "segment", "identity", "environment"]
     rows = []
@@ -178,7 +182,7 @@ def _seed_audit(
             AuditLog.objects.bulk_create(rows)
             rows = []
     AuditLog.objects.bulk_create(rows)
-    created.auto_now_add = True  # type: ignore[attr-defined]
+    created.auto_now_add = True
 
 
 def _timed(path: str, query: dict[str, str], requests: int) -> tuple[list[float], list[float]]:
