@@ -86,6 +86,10 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("EMAIL_TIMEOUT", "0", {}),
     ("EMAIL_FILE_PATH", A_FILE, {}),
     ("SENDER_EMAIL", "noreply", {}),
+    ("EMAIL_MAX_ATTEMPTS", "0", {}),
+    ("EMAIL_RETRY_BACKOFF_SECONDS", "soon", {}),
+    ("VEXIL_PUBLIC_URL", "flags.example.com", {}),
+    ("FLAGSMITH_DOMAIN", "ftp://flags.example.com", {}),
     ("SENTRY_SDK_DSN", "not-a-dsn", {}),
     ("SENTRY_TRACES_SAMPLE_RATE", "5", {}),
     ("AUTH_TOKEN_TTL_HOURS", "forever", {}),
@@ -102,6 +106,12 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("VEXIL_HOST", "127.0.0.1:8000", {}),
     ("VEXIL_PORT", "http", {}),
     ("VEXIL_WORKERS", "0", {}),
+    ("VEXIL_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8,intranet", {}),
+    ("VEXIL_WEBHOOK_TIMEOUT_SECONDS", "0", {}),
+    ("VEXIL_WEBHOOK_RETRY_DELAYS", "5,-1", {}),
+    ("VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", "0", {}),
+    ("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", "a month", {}),
+    ("VEXIL_WEBHOOK_POLL_SECONDS", "0", {}),
 ]
 # Well-formed but naming nothing importable: the system checks of every command refuse these.
 BAD_CLASSES = [
