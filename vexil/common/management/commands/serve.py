@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 from granian.constants import Interfaces
-from granian.server import Server
 
+from vexil.common.granian_server import ResilientServer
 from vexil.common.logging import logging_dict_config
 from vexil.users.services import setup_token_issue
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self._announce(host, port)
-        Server(
+        ResilientServer(
             target="vexil.asgi:application",
             address=host,
             port=port,
