@@ -51,6 +51,17 @@ class DatabaseUnavailableError(Exception):
 # unreachable or too slow, through this module's readers or Django's connections.
 UNAVAILABLE = (DatabaseUnavailableError, OperationalError, InterfaceError)
 
+_failures = [0]  # SDK database failures in this process so far (an epoch, see failure_epoch)
+
+
+def database_failed() -> None:
+    """Note that an SDK database access failed: connections opened before are suspect."""
+    _failures[0] += 1
+
+
+def failure_epoch() -> int:
+    return _failures[0]
+
 
 class IdentityReader(Protocol):
     async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
@@ -156,6 +167,7 @@ class PostgresReader:
                     rows = await cursor.fetchall()
         except (OperationalError, InterfaceError, PoolTimeout, TimeoutError, OSError) as error:
             self._failed_until = loop.time() + RETRY_AFTER_SECONDS
+            database_failed()
             await self._discard_pool()
             raise DatabaseUnavailableError(f"{type(error).__name__}: {error}") from error
         return identity_state_from_rows(rows)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from vexil.evaluation.keys import EnvironmentRow, ServerKeyRow, server_key_prefix
+from vexil.sdk.reads import database_failed
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +274,7 @@ class Registry(Generic[S]):
                 self._rebuild_changed()
             except Exception as error:
                 self._loader.reset()
+                database_failed()
                 self._poll_failed(error)
 
     def _rebuild_changed(self) -> None:
