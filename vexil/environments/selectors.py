@@ -50,6 +50,10 @@ class FeatureComparison:
     right: SideState | None
 
     @property
+    def sides(self) -> tuple[SideState | None, SideState | None]:
+        return (self.left, self.right)
+
+    @property
     def differs(self) -> bool:
         if self.left is None or self.right is None:
             return self.left is not self.right
