@@ -154,7 +154,11 @@ def test_serve__postgres_and_redis__ready_and_stops_cleanly(
             200,
             {
                 "status": "ok",
-                "checks": {"database": {"status": "ok"}, "cache": {"status": "ok"}},
+                "checks": {
+                    "database": {"status": "ok"},
+                    "cache": {"status": "ok"},
+                    "sdk_view": {"status": "ok"},
+                },
                 "database": "postgresql",
                 "cache": "redis",
             },
