@@ -6,11 +6,13 @@ raises :class:`vexil.config.ConfigurationError`, which names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -183,6 +185,7 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.webhooks",
     "vexil.dashboard",
 ]
 
@@ -313,6 +316,38 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+# --- Webhooks and every other outbound request (docs/webhooks.md) ---
+def _networks(value: str) -> list[str]:
+    return [str(ipaddress.ip_network(item.strip())) for item in value.split(",") if item.strip()]
+
+
+def _delays(value: str) -> list[float]:
+    delays = [float(item) for item in value.split(",") if item.strip()]
+    if any(delay < 0 for delay in delays):
+        raise ValueError(value)
+    return delays
+
+
+VEXIL_WEBHOOK_ALLOWED_NETWORKS: list[str] = env.parsed(
+    "VEXIL_WEBHOOK_ALLOWED_NETWORKS", _networks, "comma-separated CIDR networks", []
+)
+VEXIL_WEBHOOK_TIMEOUT_SECONDS = env.number("VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+VEXIL_WEBHOOK_RETRY_DELAYS = env.parsed(
+    "VEXIL_WEBHOOK_RETRY_DELAYS",
+    _delays,
+    "comma-separated seconds >= 0",
+    [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 28800.0],
+)
+VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = env.integer(
+    "VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", 5, minimum=1
+)
+VEXIL_WEBHOOK_LOG_RETENTION_DAYS = env.integer("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
+VEXIL_WEBHOOK_POLL_SECONDS = env.number("VEXIL_WEBHOOK_POLL_SECONDS", 5.0, minimum=0.05)
+# Without a Celery broker, each server process delivers from the outbox table on a thread of its
+# own. Tests turn it off and deliver synchronously (vexil.webhooks.delivery.run_due).
+VEXIL_WEBHOOK_IN_PROCESS_WORKER = True
+
 # --- E-mail (Flagsmith's variable names and SMTP defaults) ---
 EMAIL_BACKEND = env.parsed(
     "EMAIL_BACKEND",
@@ -341,6 +376,36 @@ DEFAULT_FROM_EMAIL = env.parsed(
     "noreply@vexil.local",
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery from the outbox (vexil.common.mail): attempts per message, and the first wait between
+# them (doubling each time).
+EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+
+
+# --- The public base URL of every link in an e-mail ---
+def _public_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(value)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _flagsmith_domain(value: str) -> str:
+    """Flagsmith's FLAGSMITH_DOMAIN is a host (and port): https, but http for a loopback host."""
+    value = value.strip().rstrip("/")
+    if "://" in value:
+        return _public_url(value)
+    host = urlsplit(f"//{value}").hostname or ""
+    scheme = "http" if host in ("localhost", "127.0.0.1", "::1") else "https"
+    return _public_url(f"{scheme}://{value}")
+
+
+PUBLIC_URL = env.parsed(
+    "VEXIL_PUBLIC_URL",
+    _public_url,
+    "an http(s) URL such as https://flags.example.com",
+    env.parsed("FLAGSMITH_DOMAIN", _flagsmith_domain, "a host name such as flags.example.com", ""),
+)
 
 # --- Auth ---
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from knox.models import AuthToken
 
-from vexil.common.tasks import enqueue
-from vexil.users import tasks
+from vexil.common.mail import email_queue, public_base_url
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
 from vexil.users.models import SetupToken, User
 from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
+
+INSTANCE_INITIALISED_SUBJECT = "Your Vexil install is set up"
 
 
 class InstanceAlreadyInitialisedError(Exception):
@@ -42,10 +43,12 @@ def instance_initialise(
     last_name: str = "",
     site_name: str = "",
     site_domain: str = "",
+    request: HttpRequest | None = None,
 ) -> User:
     """Create the first superuser and name the site; refuse once the install is set up.
 
-    On commit, the new administrator is e-mailed that the install is ready.
+    On commit, the new administrator is e-mailed that the install is ready (links from
+    :func:`vexil.common.mail.public_base_url`, the request's host when there is one).
     """
     # The site row doubles as the first-run mutex: two racing requests queue on its row lock, and
     # the second then sees the superuser the first created.
@@ -58,7 +61,14 @@ def instance_initialise(
     if site_name or site_domain:
         site_update(name=site_name, domain=site_domain)
     SetupToken.objects.all().delete()
-    enqueue(tasks.instance_initialised_email_send, user_id=user.pk)
+    email_queue(
+        kind="instance_initialised",
+        recipient=user.email,
+        subject=INSTANCE_INITIALISED_SUBJECT,
+        template="users/emails/instance_initialised",
+        context={"user": user},
+        base_url=public_base_url(request),
+    )
     return user
 
 

@@ -145,7 +145,7 @@ class Command(BaseCommand):
             write(f"  open {url}/api/v1/users/config/init/ with the one-time setup token {token}")
             write(f"  or run: {vexil_command()} bootstrap --email you@example.com")
         else:
-            write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")
+            write(f"Sign in at {url}/ ; API docs at {url}/api/v1/docs/")
         # stdout is block-buffered when it is a pipe or a file (containers, systemd); flush so
         # the URL and setup token never wait on whatever the server does with its streams.
         self.stdout.flush()
