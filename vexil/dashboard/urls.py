@@ -13,6 +13,7 @@ from vexil.dashboard import (
     identities,
     navigation,
     segments,
+    settings,
 )
 
 app_name = "dashboard"
@@ -68,6 +69,13 @@ environment_patterns: list[URLPattern | URLResolver] = [
     path("evaluate/", evaluate.evaluate, name="evaluate"),
     path("compare/", compare.compare, name="compare"),
     path("audit/", audit.environment_audit, name="environment-audit"),
+    path("settings/", settings.environment_settings, name="environment-settings"),
+    path("settings/save/", settings.environment_settings_save, name="environment-settings-save"),
+    path("settings/keys/", settings.server_key_create, name="server-key-create"),
+    path(
+        "settings/keys/<int:key_id>/revoke/", settings.server_key_revoke, name="server-key-revoke"
+    ),
+    path("settings/delete/", settings.environment_delete, name="environment-delete"),
 ]
 
 # Pages of one project: /projects/<project_id>/...
