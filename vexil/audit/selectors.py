@@ -54,6 +54,7 @@ RESOURCE_TYPES: dict[str, str] = {
     "identity": "Identity",
     "trait": "Trait",
     "tag": "Tag",
+    "user": "User account",
 }
 
 
