@@ -441,6 +441,11 @@ USER_CREATE_PERMISSIONS = env.list_of(
     ["rest_framework.permissions.AllowAny"],
 )
 
+# Password reset (Flagsmith's names): token lifetime, and e-mails per address per cool-down.
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=60)
+MAX_PASSWORD_RESET_EMAILS = env.integer("MAX_PASSWORD_RESET_EMAILS", 5, minimum=1)
+PASSWORD_RESET_EMAIL_COOLDOWN = env.integer("PASSWORD_RESET_EMAIL_COOLDOWN", 86400, minimum=1)
+
 # Brute-force protection (django-axes): lock a client IP out after AXES_FAILURE_LIMIT failures.
 AXES_ENABLED = env.boolean("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 10, minimum=1)
@@ -525,6 +530,12 @@ def _throttle_rate(value: str) -> str:
     return value
 
 
+PASSWORD_RESET_THROTTLE_RATE = env.parsed(
+    "PASSWORD_RESET_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/hour (per second, min, hour, day)",
+    "10/hour",
+)
 AUTH_THROTTLE_RATE = env.parsed(
     "AUTH_THROTTLE_RATE",
     _throttle_rate,
@@ -558,7 +569,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "vexil.common.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": AUTH_THROTTLE_RATE,
+        "password_reset": PASSWORD_RESET_THROTTLE_RATE,
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vexil API",
