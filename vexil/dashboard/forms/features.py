@@ -61,6 +61,8 @@ class FeatureFilterForm(DashboardForm):
         self.fields["owner"].choices = [("", "Anyone")] + [  # type: ignore[attr-defined]
             (user.pk, user.email) for user in owners
         ]
+        if not tags:
+            del self.fields["tag"]
 
     def query(self) -> FeatureQuery:
         """The query for valid input; the default query (everything, by name) otherwise."""
@@ -69,7 +71,7 @@ class FeatureFilterForm(DashboardForm):
         data = self.cleaned_data
         return FeatureQuery(
             search=data["search"].strip(),
-            tag_ids=tuple(data["tag"]),
+            tag_ids=tuple(data.get("tag", ())),
             owner_id=data["owner"],
             enabled=_ENABLED.get(data["enabled"]),
             archived=_ARCHIVED[data["archived"]],
