@@ -69,6 +69,7 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("ALLOWED_ADMIN_IP_ADDRESSES", "10.0.0.0/8,office", {}),
     ("ENABLE_GZIP_COMPRESSION", "gzip", {}),
     ("VEXIL_SDK_REFRESH_SECONDS", "0", {}),
+    ("VEXIL_SDK_MAX_STALENESS_SECONDS", "0.5", {}),
     ("DASHBOARD_POLL_SECONDS", "0.1", {}),
     ("VEXIL_SDK_THREADS", "many", {}),
     ("VEXIL_SDK_IDENTITY_CACHE_MB", "-5", {}),

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from granian.constants import Interfaces
-from granian.server import Server
 
+from vexil.common.granian_server import ResilientServer
 from vexil.common.invocation import vexil_command
 from vexil.common.logging import logging_dict_config
 from vexil.users.services import setup_token_issue
@@ -110,7 +110,7 @@ class Command(BaseCommand):
             self._serve(host, port, workers)
 
     def _serve(self, host: str, port: int, workers: int) -> None:
-        Server(
+        ResilientServer(
             target="vexil.asgi:application",
             address=host,
             port=port,
