@@ -151,7 +151,7 @@ def audit_log_page(
     )
     entries = [_entry(row) for row in found[:page_size]]
     has_more = len(found) > page_size
-    return AuditPage(entries, _encode(found[page_size - 1]) if has_more else None)
+    return AuditPage(entries, audit_cursor(found[page_size - 1]) if has_more else None)
 
 
 def audit_author_choices(organisation_id: int) -> list[tuple[int, str]]:
@@ -194,7 +194,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _encode(row: AuditLog) -> str:
+def audit_cursor(row: AuditLog) -> str:
+    """The cursor of the page that starts after ``row`` (``audit_log_page(cursor=...)``)."""
     return f"{(row.created_date - _EPOCH) // _MICROSECOND}_{row.pk}"
 
 

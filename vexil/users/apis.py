@@ -14,12 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vexil.users import services
+from vexil.users import passwords, services
 from vexil.users.models import User
 from vexil.users.permissions import user_create_permissions
 from vexil.users.serializers import (
     DeleteAccountInputSerializer,
     LoginInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     RegisterInputSerializer,
     SetPasswordInputSerializer,
     TokenOutputSerializer,
@@ -150,3 +152,33 @@ def _valid(serializer_class: type[Any], request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class PasswordResetView(APIView):
+    """djoser's ``reset_password``: 204 whether or not the address has an account."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordResetInputSerializer, request)
+        passwords.password_reset_request(email=data["email"], request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmView(APIView):
+    """djoser's ``reset_password_confirm``: set the password from the e-mailed uid and token."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetConfirmInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordResetConfirmInputSerializer, request)
+        passwords.password_reset_confirm(**data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from django.contrib.sites.models import Site
 from django.utils import timezone
 
 from vexil.organisations.models import OrganisationMembership, OrganisationRole
@@ -38,16 +35,3 @@ def organisations_only_administered_by(user: User) -> list[str]:
 
 def user_get(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
-
-
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def site_url(site: Site) -> str:
-    """The site's base URL, without a trailing slash.
-
-    The Sites framework stores only a domain; a loopback domain is a local install served over
-    plain HTTP, anything else is assumed to sit behind TLS.
-    """
-    scheme = "http" if urlsplit(f"//{site.domain}").hostname in _LOOPBACK_HOSTS else "https"
-    return f"{scheme}://{site.domain}"

@@ -60,3 +60,14 @@ class DeleteAccountInputSerializer(serializers.Serializer):
         style={"input_type": "password"},
         help_text="Required unless the account has no password (e.g. single sign-on only).",
     )
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    re_new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
