@@ -12,6 +12,7 @@ from vexil.dashboard import (
     features,
     identities,
     navigation,
+    organisation_settings,
     segments,
     settings,
 )
@@ -98,6 +99,36 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/", auth.account, name="account"),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
+    path(
+        "organisations/<int:organisation_id>/settings/",
+        organisation_settings.organisation_settings,
+        name="organisation-settings",
+    ),
+    path(
+        "organisations/<int:organisation_id>/settings/save/",
+        organisation_settings.organisation_settings_save,
+        name="organisation-settings-save",
+    ),
+    path(
+        "organisations/<int:organisation_id>/members/<int:membership_id>/role/",
+        organisation_settings.member_role,
+        name="member-role",
+    ),
+    path(
+        "organisations/<int:organisation_id>/master-keys/",
+        organisation_settings.master_key_create,
+        name="master-key-create",
+    ),
+    path(
+        "organisations/<int:organisation_id>/master-keys/<str:key_id>/revoke/",
+        organisation_settings.master_key_revoke,
+        name="master-key-revoke",
+    ),
+    path(
+        "organisations/<int:organisation_id>/delete/",
+        organisation_settings.organisation_delete,
+        name="organisation-delete",
+    ),
     path(
         "organisations/<int:organisation_id>/audit/",
         audit.organisation_audit,

@@ -8,6 +8,7 @@ from django import forms
 
 from vexil.dashboard.forms import DashboardForm
 from vexil.environments.models import Environment
+from vexil.organisations.models import OrganisationRole
 
 _HIDE_DISABLED = {"": None, "yes": True, "no": False}
 
@@ -73,3 +74,29 @@ class DeleteConfirmForm(DashboardForm):
         if typed != self.expected:
             raise forms.ValidationError(f"Type {self.expected} exactly.")
         return typed
+
+
+class OrganisationSettingsForm(DashboardForm):
+    name = forms.CharField(label="Name", max_length=2000)
+    restrict_project_create_to_admin = forms.BooleanField(
+        label="Only administrators create projects", required=False
+    )
+    feature_analytics = forms.BooleanField(label="Count flag evaluations", required=False)
+
+    @classmethod
+    def initial_of(cls, organisation: Any) -> dict[str, Any]:
+        return {name: getattr(organisation, name) for name in cls.base_fields}
+
+
+class MemberRoleForm(DashboardForm):
+    role = forms.ChoiceField(label="Role")
+
+    def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = OrganisationRole.choices  # type: ignore[attr-defined]
+        self.fields["role"].label = label
+
+
+class MasterKeyForm(DashboardForm):
+    name = forms.CharField(label="Master API key name", max_length=200)
+    is_admin = forms.BooleanField(label="Administrator key", required=False, initial=True)
