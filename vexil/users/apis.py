@@ -14,12 +14,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vexil.common.pagination import PageNumberPagination
+from vexil.permissions.drf import request_principal
+from vexil.permissions.selectors import is_organisation_admin
 from vexil.users import passwords, services, two_factor
 from vexil.users.models import User
 from vexil.users.permissions import user_create_permissions
+from vexil.users.selectors import organisation_emails
 from vexil.users.serializers import (
     DeleteAccountInputSerializer,
     LoginInputSerializer,
+    OutboundEmailSerializer,
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
     RegisterInputSerializer,
@@ -273,3 +278,18 @@ class LoginWithCodeView(APIView):
         except two_factor.TwoFactorError as error:
             return _two_factor_error(error, status.HTTP_401_UNAUTHORIZED)
         return Response({"key": token})
+
+
+class OrganisationEmailsView(APIView):
+    """The organisation's e-mail outbox, for its administrators: what was sent, what is still
+    queued, and what failed for good with its last error. Anyone else gets 404."""
+
+    @extend_schema(responses=OutboundEmailSerializer(many=True))
+    def get(self, request: Request, organisation_id: int) -> Response:
+        principal = request_principal(request)
+        if not is_organisation_admin(principal, organisation_id):
+            raise exceptions.NotFound
+        paginator = PageNumberPagination()
+        rows = organisation_emails(organisation_id=organisation_id)
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(OutboundEmailSerializer(page, many=True).data)

@@ -38,4 +38,9 @@ urlpatterns = [
         name="auth-mfa-active-methods",
     ),
     path("auth/logout/", apis.LogoutView.as_view(), name="auth-logout"),
+    path(
+        "organisations/<int:organisation_id>/emails/",
+        apis.OrganisationEmailsView.as_view(),
+        name="organisation-emails",
+    ),
 ]
