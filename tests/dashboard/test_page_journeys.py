@@ -171,7 +171,7 @@ def test_compare_and_organisation_settings__accessible(
     production = environment_create(project=project, name="Production", actor=actor)
     sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
     page.goto(_environment_page(dashboard_server, project, environment) + "compare/")
-    page.get_by_label("Compare with").select_option(label=production.name)
+    page.get_by_label("Compare with", exact=True).select_option(label=production.name)
     page.get_by_role("button", name="Compare", exact=True).click()
     expect(page.get_by_role("table")).to_contain_text(feature.name)
     assert_accessible(page)
