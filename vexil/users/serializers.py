@@ -71,3 +71,12 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
     re_new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TwoFactorCodeInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class TwoFactorLoginInputSerializer(serializers.Serializer):
+    ephemeral_token = serializers.CharField(max_length=512)
+    code = serializers.CharField(max_length=32)
