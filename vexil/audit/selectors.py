@@ -56,7 +56,6 @@ RESOURCE_TYPES: dict[str, str] = {
     "identity": "Identity",
     "trait": "Trait",
     "tag": "Tag",
-    "user": "User account",
 }
 
 

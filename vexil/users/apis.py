@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import logout
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
-from rest_framework import exceptions, status
+from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -280,16 +280,15 @@ class LoginWithCodeView(APIView):
         return Response({"key": token})
 
 
-class OrganisationEmailsView(APIView):
+class OrganisationEmailsView(generics.ListAPIView):
     """The organisation's e-mail outbox, for its administrators: what was sent, what is still
     queued, and what failed for good with its last error. Anyone else gets 404."""
 
-    @extend_schema(responses=OutboundEmailSerializer(many=True))
-    def get(self, request: Request, organisation_id: int) -> Response:
-        principal = request_principal(request)
-        if not is_organisation_admin(principal, organisation_id):
+    serializer_class = OutboundEmailSerializer
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self) -> Any:
+        organisation_id = int(self.kwargs["organisation_id"])
+        if not is_organisation_admin(request_principal(self.request), organisation_id):
             raise exceptions.NotFound
-        paginator = PageNumberPagination()
-        rows = organisation_emails(organisation_id=organisation_id)
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(OutboundEmailSerializer(page, many=True).data)
+        return organisation_emails(organisation_id=organisation_id)
