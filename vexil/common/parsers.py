@@ -3,7 +3,7 @@
 - JSON: nesting deeper than :data:`MAX_JSON_DEPTH` is a 400 (Python's parser would otherwise
   raise ``RecursionError`` on very deep input, and anything that walks the value later could);
   a NUL character anywhere is a 400 naming the field, on every database (PostgreSQL cannot store
-  one in text, SQLite can; the answer must not depend on which is configured).
+  one in text, SQLite can; the answer must not depend on which is configured). Forms too.
 - Forms: a body that is JSON sent as a form (``curl -d`` without a Content-Type header) is a 415
   that says so, instead of "field required" errors about fields the caller did send; a form with
   more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` is a 400.
@@ -88,6 +88,10 @@ class FormParser(parsers.FormParser):
             )
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
-            return QueryDict(raw, encoding=encoding)
+            form = QueryDict(raw, encoding=encoding)
         except TooManyFieldsSent as error:
             raise exceptions.ParseError(f"Form parse error - {error}") from None
+        for key, values in form.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise _nul_error(key)
+        return form
