@@ -70,10 +70,14 @@ class TraitSerializer(serializers.ModelSerializer):
     trait_key = serializers.CharField(max_length=TRAIT_KEY_MAX_LENGTH)
     trait_value = serializers.JSONField(required=False)
     value_type = serializers.ChoiceField(choices=TraitValueType.choices, required=False)
-    string_value = StrictStringField(required=False, max_length=TRAIT_STRING_MAX_LENGTH)
-    integer_value = StrictIntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
-    float_value = StrictFloatField(required=False)
-    boolean_value = StrictBooleanField(required=False)
+    string_value = StrictStringField(
+        required=False, allow_null=True, max_length=TRAIT_STRING_MAX_LENGTH
+    )
+    integer_value = StrictIntegerField(
+        required=False, allow_null=True, min_value=-(2**31), max_value=2**31 - 1
+    )
+    float_value = StrictFloatField(required=False, allow_null=True)
+    boolean_value = StrictBooleanField(required=False, allow_null=True)
 
     class Meta:
         model = Trait
