@@ -68,6 +68,13 @@ def run_management_command(command: list[str]) -> int:
     except ImproperlyConfigured as error:
         print(f"vexil: configuration error: {error}", file=sys.stderr)  # noqa: T201
         return 2
+    except ModuleNotFoundError as error:
+        module = os.environ["DJANGO_SETTINGS_MODULE"]
+        if error.name is None or not module.startswith(error.name):
+            raise
+        message = f"DJANGO_SETTINGS_MODULE must be an importable module (got {module!r})"
+        print(f"vexil: configuration error: {message}", file=sys.stderr)  # noqa: T201
+        return 2
     try:
         execute_from_command_line(["vexil", *command])
     except SystemExit as exit_:

@@ -10,12 +10,16 @@ env-format file. Real environment variables win over the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import dotenv_values
@@ -88,7 +92,9 @@ class Environment:
             raise ConfigurationError(name, f"an integer >= {minimum}", raw)
         return value
 
-    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(
+        self, name: str, default: float, *, minimum: float = 0.0, maximum: float | None = None
+    ) -> float:
         if not self.is_set(name):
             return default
         raw = self._values[name].strip()
@@ -96,9 +102,43 @@ class Environment:
             value = float(raw)
         except ValueError:
             raise ConfigurationError(name, "a number", raw) from None
-        if value < minimum:
-            raise ConfigurationError(name, f"a number >= {minimum}", raw)
+        if value != value or value < minimum or (maximum is not None and value > maximum):  # NaN
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            raise ConfigurationError(name, f"a number {bounds}", raw)
         return value
+
+    def directory(self, name: str, default: str) -> Path:
+        """A directory Vexil writes to; created (with its parents) when missing."""
+        raw = self.string(name, default)
+        path = Path(raw).resolve()
+        if path.exists() and not path.is_dir():
+            raise ConfigurationError(name, "a directory, not a file", raw)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigurationError(
+                name, f"a directory Vexil can create ({error.strerror})", raw
+            ) from None
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigurationError(name, "a directory Vexil can write to", raw)
+        return path
+
+    def list_of(
+        self, name: str, parse: Callable[[str], T], expected: str, default: list[T] | None = None
+    ) -> list[T]:
+        """A comma-separated list whose every item goes through ``parse``."""
+        items = self.items(name)
+        if not items:
+            return list(default or [])
+        parsed: list[T] = []
+        for item in items:
+            try:
+                parsed.append(parse(item))
+            except Exception:
+                raise ConfigurationError(
+                    name, f"a comma-separated list of {expected}", item
+                ) from None
+        return parsed
 
     def items(self, name: str, default: list[str] | None = None) -> list[str]:
         """A comma-separated list; blanks are dropped."""
@@ -133,6 +173,70 @@ def url_with_scheme(*schemes: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def origin(value: str) -> str:
+    """``scheme://host[:port]``, as CSRF and CORS origins are written."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError(value)
+    return value.rstrip("/")
+
+
+def regular_expression(value: str) -> str:
+    re.compile(value)
+    return value
+
+
+def ip_network(value: str) -> str:
+    ipaddress.ip_network(value, strict=False)
+    return value
+
+
+def dotted_path(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
+        raise ValueError(value)
+    return value
+
+
+def email_address(value: str) -> str:
+    """``user@host`` or ``Name <user@host>``."""
+    _, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or " " in address:
+        raise ValueError(value)
+    return value
+
+
+def host_name(value: str) -> str:
+    """An IP address or a host name (what a server can listen on)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+            raise
+    return value
+
+
+def sentry_dsn(value: str) -> str:
+    """``https://PUBLIC_KEY@HOST/PROJECT_ID``, the form Sentry shows for a project."""
+    parts = urlsplit(value)
+    project = parts.path.rsplit("/", 1)[-1]
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.hostname:
+        raise ValueError(value)
+    if not project.isdigit():
+        raise ValueError(value)
+    return value
+
+
+def file_path(value: str) -> str:
+    """A file Vexil appends to: ``-`` (stdout), or a path in an existing directory."""
+    if value == "-":
+        return value
+    path = Path(value)
+    if path.is_dir() or not path.resolve().parent.is_dir():
+        raise ValueError(value)
+    return value
 
 
 def persistent_secret(path: Path) -> str:

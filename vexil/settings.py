@@ -8,19 +8,68 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
 from vexil import __version__
-from vexil.config import ConfigurationError, Environment, persistent_secret, url_with_scheme
+from vexil.config import (
+    ConfigurationError,
+    Environment,
+    dotted_path,
+    email_address,
+    file_path,
+    host_name,
+    ip_network,
+    origin,
+    persistent_secret,
+    regular_expression,
+    sentry_dsn,
+    url_with_scheme,
+)
 
 env = Environment.from_process()
 
+_REFERRER_POLICIES = frozenset(
+    {
+        "no-referrer",
+        "no-referrer-when-downgrade",
+        "origin",
+        "origin-when-cross-origin",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+        "unsafe-url",
+    }
+)
+
+
+def _one_of(choices: frozenset[str]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(value)
+        return value.lower()
+
+    return parse
+
+
+def _not_a_file(value: str) -> str:
+    if Path(value).exists() and not Path(value).is_dir():
+        raise ValueError(value)
+    return value
+
+
+def _meta_header_name(value: str) -> str:
+    if not re.fullmatch(r"HTTP_[A-Z0-9_]+", value):
+        raise ValueError(value)
+    return value
+
+
 VERSION = __version__
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env.string("VEXIL_DATA_DIR", "var")).resolve()
+DATA_DIR = env.directory("VEXIL_DATA_DIR", "var")
 
 ENV = env.string("ENV", "local").lower()
 IS_PRODUCTION = ENV in ("production", "prod")
@@ -35,29 +84,71 @@ else:
     # The embedded default: one key generated on first start and shared by every process.
     SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
 
+# --- Production mode refuses what is only safe on a developer's machine ---
+_SECRET_KEY_MIN_LENGTH, _SECRET_KEY_MIN_DISTINCT = 50, 5  # Django's own deployment check
+if IS_PRODUCTION:
+    if DEBUG:
+        raise ConfigurationError("DJANGO_DEBUG", "false (or unset) when ENV=production", "true")
+    if (
+        len(SECRET_KEY) < _SECRET_KEY_MIN_LENGTH
+        or len(set(SECRET_KEY)) < _SECRET_KEY_MIN_DISTINCT
+        or SECRET_KEY.startswith("django-insecure-")
+    ):
+        raise ConfigurationError(
+            "DJANGO_SECRET_KEY",
+            f"at least {_SECRET_KEY_MIN_LENGTH} random characters when ENV=production; make one "
+            "with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
+        )
+    if not env.is_set("DJANGO_ALLOWED_HOSTS"):
+        raise ConfigurationError(
+            "DJANGO_ALLOWED_HOSTS",
+            "set when ENV=production: the host names clients use (e.g. flags.example.com), "
+            "or * to answer for any host",
+        )
+
 # --- Hosts, proxies, HTTPS ---
 ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["*"])
-CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.list_of(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", origin, "origins such as https://flags.example.com"
+)
 USE_X_FORWARDED_HOST = env.boolean("USE_X_FORWARDED_HOST", False)
 if env.is_set("SECURE_PROXY_SSL_HEADER_NAME"):
     SECURE_PROXY_SSL_HEADER = (
-        env.string("SECURE_PROXY_SSL_HEADER_NAME"),
+        env.parsed(
+            "SECURE_PROXY_SSL_HEADER_NAME",
+            _meta_header_name,
+            "a header as Django names it, e.g. HTTP_X_FORWARDED_PROTO",
+            "",
+        ),
         env.string("SECURE_PROXY_SSL_HEADER_VALUE", "https"),
     )
 SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", False)
-SECURE_SSL_HOST = env.string("DJANGO_SECURE_SSL_HOST") or None
-SECURE_REDIRECT_EXEMPT = env.items("DJANGO_SECURE_REDIRECT_EXEMPT", [r"^health/"])
+SECURE_SSL_HOST = env.parsed("DJANGO_SECURE_SSL_HOST", host_name, "a host name", "") or None
+SECURE_REDIRECT_EXEMPT = env.list_of(
+    "DJANGO_SECURE_REDIRECT_EXEMPT", regular_expression, "regular expressions", [r"^health/"]
+)
 SECURE_HSTS_SECONDS = env.integer("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env.boolean("DJANGO_SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = env.boolean("DJANGO_SECURE_CONTENT_TYPE_NOSNIFF", True)
-SECURE_REFERRER_POLICY = env.string("DJANGO_SECURE_REFERRER_POLICY", "same-origin")
-SECURE_CROSS_ORIGIN_OPENER_POLICY = env.string(
-    "DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin"
+SECURE_REFERRER_POLICY = ",".join(
+    env.list_of(
+        "DJANGO_SECURE_REFERRER_POLICY",
+        _one_of(_REFERRER_POLICIES),
+        "Referrer-Policy values (" + ", ".join(sorted(_REFERRER_POLICIES)) + ")",
+        ["same-origin"],
+    )
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env.choice(
+    "DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    ("same-origin", "same-origin-allow-popups", "unsafe-none"),
+    "same-origin",
 )
 SESSION_COOKIE_SECURE = env.boolean("DJANGO_SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env.boolean("DJANGO_CSRF_COOKIE_SECURE", False)
-ALLOWED_ADMIN_IP_ADDRESSES = env.items("ALLOWED_ADMIN_IP_ADDRESSES")
+ALLOWED_ADMIN_IP_ADDRESSES = env.list_of(
+    "ALLOWED_ADMIN_IP_ADDRESSES", ip_network, "IP addresses or networks such as 10.0.0.0/8"
+)
 CSRF_FAILURE_VIEW = "vexil.common.errors.csrf_failure"
 
 # --- Applications ---
@@ -77,6 +168,8 @@ INSTALLED_APPS = [
     "knox",
     "rest_framework_api_key",  # its abstract key model; its own APIKey table stays empty
     "axes",
+    "django_htmx",
+    "csp",
     "vexil.common",
     "vexil.users",
     "vexil.organisations",
@@ -90,6 +183,7 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +191,8 @@ MIDDLEWARE = [
     "vexil.common.logging.RequestSecretsMiddleware",
     "vexil.common.middleware.AdminIPRestrictionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vexil.common.middleware.SecureCookiesOverHTTPSMiddleware",
+    "csp.middleware.CSPMiddleware",
     *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,6 +201,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "vexil.common.middleware.ErrorBodyMiddleware",
     # Last, so it sees the response of a locked-out login and replaces it with ours.
     "axes.middleware.AxesMiddleware",
@@ -217,18 +314,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- E-mail (Flagsmith's variable names and SMTP defaults) ---
-_DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
-
-
-def _dotted_path(value: str) -> str:
-    if not _DOTTED_PATH.fullmatch(value):
-        raise ValueError(value)
-    return value
-
-
 EMAIL_BACKEND = env.parsed(
     "EMAIL_BACKEND",
-    _dotted_path,
+    dotted_path,
     "the dotted path of an e-mail backend class",
     "django.core.mail.backends.smtp.EmailBackend"
     if env.is_set("EMAIL_HOST")
@@ -243,8 +331,15 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ConfigurationError("EMAIL_USE_TLS", "false when EMAIL_USE_SSL is true", "true")
 EMAIL_PORT = env.integer("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587, minimum=1)
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1)
-EMAIL_FILE_PATH = env.string("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-DEFAULT_FROM_EMAIL = env.string("SENDER_EMAIL", "noreply@vexil.local")
+EMAIL_FILE_PATH = env.parsed(
+    "EMAIL_FILE_PATH", _not_a_file, "a directory path (not a file)", str(DATA_DIR / "mail")
+)
+DEFAULT_FROM_EMAIL = env.parsed(
+    "SENDER_EMAIL",
+    email_address,
+    "an e-mail address, optionally as Name <address>",
+    "noreply@vexil.local",
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Auth ---
@@ -273,8 +368,11 @@ REST_KNOX = {
 
 # Registration (Flagsmith's names). Invitations come later; until then this decides alone.
 ALLOW_REGISTRATION_WITHOUT_INVITE = env.boolean("ALLOW_REGISTRATION_WITHOUT_INVITE", True)
-USER_CREATE_PERMISSIONS = env.items(
-    "USER_CREATE_PERMISSIONS", ["rest_framework.permissions.AllowAny"]
+USER_CREATE_PERMISSIONS = env.list_of(
+    "USER_CREATE_PERMISSIONS",
+    dotted_path,
+    "permission class paths",
+    ["rest_framework.permissions.AllowAny"],
 )
 
 # Brute-force protection (django-axes): lock a client IP out after AXES_FAILURE_LIMIT failures.
@@ -307,6 +405,32 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "vexil.users.lockout.lockout_response"
 AXES_VERBOSE = False
+
+# --- Dashboard (server-rendered pages at /) ---
+LOGIN_URL = "dashboard:sign-in"
+LOGIN_REDIRECT_URL = "dashboard:home"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No inline script, style or eval anywhere: htmx is configured by a meta tag, with eval off.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "font-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
+# How often the features page asks whether the environment changed (seconds).
+DASHBOARD_POLL_SECONDS = env.number("DASHBOARD_POLL_SECONDS", 3.0, minimum=0.5)
 
 # --- Internationalisation & static ---
 LANGUAGE_CODE = "en-gb"
@@ -378,7 +502,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- CORS (management API; the SDK endpoints set their own) ---
-CORS_ALLOWED_ORIGINS = env.items("DJANGO_CORS_ALLOWED_ORIGINS")
+CORS_ALLOWED_ORIGINS = env.list_of(
+    "DJANGO_CORS_ALLOWED_ORIGINS", origin, "origins such as https://app.example.com"
+)
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- SDK endpoints (the hot path) ---
@@ -400,14 +526,16 @@ def _port(value: str) -> int:
     return port
 
 
-SERVE_HOST = env.string("VEXIL_HOST", "127.0.0.1")
+SERVE_HOST = env.parsed("VEXIL_HOST", host_name, "an IP address or a host name", "127.0.0.1")
 SERVE_PORT = env.parsed("VEXIL_PORT", _port, f"an integer from 1 to {PORT_MAX}", 8000)
 SERVE_WORKERS = env.integer("VEXIL_WORKERS", 2, minimum=1)
 
 # --- Logging ---
 LOG_LEVEL: str = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info")
 LOG_FORMAT: str = env.choice("LOG_FORMAT", ("generic", "json"), "generic")
-ACCESS_LOG_LOCATION = env.string("ACCESS_LOG_LOCATION")
+ACCESS_LOG_LOCATION = env.parsed(
+    "ACCESS_LOG_LOCATION", file_path, "- (stdout) or a file path in an existing directory", ""
+)
 # Identical warnings/errors beyond this many per window are counted, not written.
 LOG_REPEAT_LIMIT = env.integer("LOG_REPEAT_LIMIT", 5, minimum=1)
 LOG_REPEAT_WINDOW_SECONDS = env.number("LOG_REPEAT_WINDOW_SECONDS", 60.0, minimum=0.0)
@@ -415,5 +543,7 @@ LOGGING_CONFIG = None  # vexil.common.logging configures logging once, in vexil.
 logging.getLogger("vexil").setLevel(LOG_LEVEL.upper())
 
 # --- Error reporting ---
-SENTRY_SDK_DSN = env.string("SENTRY_SDK_DSN")
-SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+SENTRY_SDK_DSN = env.parsed(
+    "SENTRY_SDK_DSN", sentry_dsn, "a Sentry DSN such as https://KEY@HOST/PROJECT_ID", ""
+)
+SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0.0, maximum=1.0)

@@ -1,3 +1,4 @@
+from csp.decorators import csp_exempt
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -6,7 +7,12 @@ from vexil.users import views as user_views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI starts itself with an inline script; the dashboard's CSP would block it.
+    path(
+        "docs/",
+        csp_exempt()(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("users/config/init/", user_views.initialise, name="instance-initialise"),
     # Tenancy first: its fixed paths (environments/permissions/) must win over flags' lookups.
     path("", include("vexil.tenancy_urls")),
@@ -21,6 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Session login for the browsable API and for browsers sent here by an HTML 401 page.
     path("api-auth/", include("rest_framework.urls")),
+    # The dashboard last: its pages sit at the root of the site.
+    path("", include("vexil.dashboard.urls")),
 ]
 
 handler400 = "vexil.common.errors.bad_request"

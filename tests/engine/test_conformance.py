@@ -88,3 +88,19 @@ def test_evaluate_flags__conformance_case__equals_evaluate_flags_in_order(case_f
     expected = compiled.evaluate(context.get("identity"))["flags"]
     assert flags == case["result"]["flags"]
     assert ordered(flags) == ordered(expected)
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=[path.stem for path in CASE_FILES])
+def test_explain__conformance_case__flags_equal_expected_in_order(case_file: Path) -> None:
+    # Given
+    case = _load(case_file)
+    context = case["context"]
+    compiled = compile_environment({k: v for k, v in context.items() if k != "identity"})
+
+    # When
+    explained = compiled.explain(context.get("identity"))
+
+    # Then: the reasons ride beside flags equal to the expected ones, key order included
+    flags = {name: entry["flag"] for name, entry in explained.items()}
+    assert flags == case["result"]["flags"]
+    assert ordered(flags) == ordered(compiled.evaluate_flags(context.get("identity")))

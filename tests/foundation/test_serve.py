@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from tests.processes import (
     free_port,
     http_get,
     read_text,
+    run_vexil,
     running,
     stop,
     vexil_command,
@@ -160,3 +162,33 @@ def _version() -> str:
     from vexil import __version__
 
     return __version__
+
+
+def test_serve__port_taken_by_another_server__exits_at_once_naming_port(
+    embedded: Server, tmp_path: Path
+) -> None:
+    # Given: `embedded` listens on its port; a second install with its own data directory
+    port = embedded.url.rsplit(":", 1)[1]
+    env = vexil_environment(VEXIL_DATA_DIR=str(tmp_path / "other-data"))
+    # When
+    result = run_vexil("serve", "--port", port, "--workers", "1", env=env, timeout=START_TIMEOUT)
+    # Then: it refuses before touching its database, and the first server is unaffected
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1 port {port}: address already in use" in result.stderr
+    assert "Listening at" not in result.stdout + result.stderr
+    assert not (tmp_path / "other-data" / "vexil.sqlite3").exists()
+    assert embedded.get("/health/liveness/")[0] == 200
+
+
+def test_serve__port_held_by_unrelated_listener__refused(tmp_path: Path) -> None:
+    # Given: something else (not granian, no SO_REUSEPORT) listens on the port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = str(other.getsockname()[1])
+        env = vexil_environment(VEXIL_DATA_DIR=str(tmp_path / "data"))
+        # When
+        result = run_vexil("serve", "--port", port, env=env, timeout=START_TIMEOUT)
+    # Then
+    assert result.returncode != 0
+    assert f"port {port}: address already in use" in result.stderr

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from tests.sdk.conftest import SDKClient
 from vexil.analytics.models import FeatureEvaluationCount
+from vexil.analytics.services import MAX_COUNT
+from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.features.models import Feature
+from vexil.features.services import feature_create
 from vexil.identities.models import Trait
 from vexil.organisations.models import Organisation
+from vexil.projects.models import Project
 from vexil.sdk import analytics
 
 
@@ -127,3 +131,68 @@ def test_traits__organisation_does_not_persist__403(
     assert reply.status == 403
     assert reply.json()["detail"] == "Organisation is not authorised to store traits."
     assert not Trait.objects.exists()
+
+
+def test_analytics__count_past_the_bound__ignored_later_counts_stored(
+    sdk: SDKClient, environment: Environment, feature: Feature
+) -> None:
+    """Two posts of 2**63-1 once made every later flush fail with OverflowError."""
+    # Given
+    for _ in range(2):
+        huge = {"checkout_button": 9223372036854775807}
+        assert (
+            sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json=huge).status == 200
+        )
+    analytics.flush()
+    # When
+    for _ in range(3):
+        sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json={"checkout_button": 4})
+        analytics.flush()
+    # Then
+    assert FeatureEvaluationCount.objects.get().count == 12
+
+
+def test_analytics__largest_count__accepted(
+    sdk: SDKClient, environment: Environment, feature: Feature
+) -> None:
+    body = {"checkout_button": analytics.MAX_COUNT_PER_POST}
+    sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json=body)
+    analytics.flush()
+    assert FeatureEvaluationCount.objects.get().count == analytics.MAX_COUNT_PER_POST
+
+
+def test_analytics__bucket_at_the_column_limit__stays_there_others_stored(
+    sdk: SDKClient, environment: Environment, feature: Feature, project: Project, actor: Actor
+) -> None:
+    # Given: a bucket whose stored count is at the column's limit, and a second feature
+    other = feature_create(project=project, name="other", initial_value="x", actor=actor)
+    sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json={"checkout_button": 1})
+    analytics.flush()
+    FeatureEvaluationCount.objects.update(count=MAX_COUNT)
+    # When: one post adds to both
+    body = {"checkout_button": 1, "other": 5}
+    sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json=body)
+    analytics.flush()
+    # Then: an integer at the limit (SQLite once turned it into a float), and the other stored
+    counts = dict(FeatureEvaluationCount.objects.values_list("feature_id", "count"))
+    assert counts == {feature.pk: MAX_COUNT, other.pk: 5}
+    assert type(counts[feature.pk]) is int
+
+
+def test_analytics__bucket_the_database_refuses__dropped_others_kept(
+    sdk: SDKClient, environment: Environment, feature: Feature, project: Project, actor: Actor
+) -> None:
+    # Given: a buffered bucket no database column can hold (what a bug upstream could leave),
+    # beside a good one
+    other = feature_create(project=project, name="other", initial_value="x", actor=actor)
+    sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json={"other": 5})
+    hour = next(iter(analytics._pending))[2]
+    analytics._pending[(environment.pk, feature.pk, hour)] = 2**70
+    # When
+    analytics.flush()
+    sdk.post("/api/v1/analytics/flags/", key=environment.api_key, json={"other": 2})
+    analytics.flush()
+    # Then
+    counts = dict(FeatureEvaluationCount.objects.values_list("feature_id", "count"))
+    assert counts == {other.pk: 7}
+    assert not analytics._pending

@@ -44,7 +44,12 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ("-created_date", "-id")
-        indexes = [models.Index(fields=["organisation", "-created_date"])]
+        # One per scope of the audit log pages, in their order, so a keyset page reads ~50 rows.
+        indexes = [
+            models.Index(fields=["organisation", "-created_date"]),
+            models.Index(fields=["project", "-created_date"], name="audit_project_created_idx"),
+            models.Index(fields=["environment", "-created_date"], name="audit_env_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.log

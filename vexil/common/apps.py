@@ -10,5 +10,7 @@ class CommonConfig(AppConfig):
     verbose_name = "Vexil common"
 
     def ready(self) -> None:
+        from vexil.common import checks  # noqa: F401  (registers the system checks)
+
         vexil_logging.configure()
         sentry.configure()

@@ -54,3 +54,22 @@ class ErrorBodyMiddleware:
                     replacement[header] = response[header]
             return replacement
         return response
+
+
+class SecureCookiesOverHTTPSMiddleware:
+    """Mark the session and CSRF cookies ``Secure`` on responses to HTTPS requests.
+
+    ``DJANGO_SESSION_COOKIE_SECURE`` forces it everywhere; this covers a server reached over HTTPS
+    without that setting (behind a proxy, ``SECURE_PROXY_SSL_HEADER`` must say so).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.is_secure():
+            for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+                if name in response.cookies:
+                    response.cookies[name]["secure"] = True
+        return response

@@ -14,10 +14,15 @@ from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from vexil.engine.context_values import Subject
-from vexil.engine.features import CompiledFeatureState
+from vexil.engine.features import (
+    SOURCE_IDENTITY_OVERRIDE,
+    SOURCE_SEGMENT,
+    CompiledFeatureState,
+    StateSource,
+)
 from vexil.engine.operators import Predicate
 from vexil.engine.segments import compile_segment_rules
-from vexil.engine.types import EvaluationResult, FlagResult, SegmentResult
+from vexil.engine.types import EvaluationResult, ExplainedFlag, FlagResult, SegmentResult
 
 #: Reason for a flag that kept its environment default (engine 10 / test data v3.9.0; engine 11
 #: says STATIC when no segment overrides the feature at all).
@@ -102,6 +107,42 @@ class CompiledEnvironment:
         metadata; no variants). They act exactly as the SDKs' synthetic `identity_overrides`
         segment matching this identity: priority -inf, so they beat every segment override.
         """
+        key, segments, winners = self._decide(identity, identity_overrides)
+        flags: dict[str, FlagResult] = {}
+        for default in self._defaults:
+            name = default.name
+            winner = winners.get(name) if winners else None
+            flags[name] = (default if winner is None else winner.state).result(key)
+        return {"flags": flags, "segments": segments}
+
+    def explain(
+        self,
+        identity: Mapping[str, Any] | None,
+        identity_overrides: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, ExplainedFlag]:
+        """Each flag of `evaluate(identity, identity_overrides)["flags"]` (the same flags, in
+        the same order, equal to `evaluate_flags`'s) with the reason it is served: the
+        environment default, a segment's override (which segment), the identity's own override,
+        and the weight of the variant a split chose.
+
+        For previews, not for the hot path: every segment runs. The reason is read from the
+        decision `evaluate` makes (the winning state and the result it produced), never made
+        a second time."""
+        key, _, winners = self._decide(identity, identity_overrides)
+        explained: dict[str, ExplainedFlag] = {}
+        for default in self._defaults:
+            winner = winners.get(default.name)
+            state = default if winner is None else winner.state
+            flag = state.result(key)
+            explained[default.name] = {"flag": flag, "reason": state.explanation(flag)}
+        return explained
+
+    def _decide(
+        self,
+        identity: Mapping[str, Any] | None,
+        identity_overrides: Sequence[Mapping[str, Any]],
+    ) -> tuple[str | None, list[SegmentResult], dict[str, _Override]]:
+        """The identity key, the matched segments and each overridden feature's winner."""
         enriched = self._enrich(identity)
         subject = Subject(
             enriched,
@@ -111,13 +152,7 @@ class CompiledEnvironment:
         segments, winners = self._match_segments(subject)
         if identity_overrides:
             _apply_identity_overrides(identity_overrides, segments, winners)
-        key = subject.key
-        flags: dict[str, FlagResult] = {}
-        for default in self._defaults:
-            name = default.name
-            winner = winners.get(name) if winners else None
-            flags[name] = (default if winner is None else winner.state).result(key)
-        return {"flags": flags, "segments": segments}
+        return subject.key, segments, winners
 
     def evaluate_flags(
         self,
@@ -214,15 +249,24 @@ def get_evaluation_result(context: Mapping[str, Any]) -> EvaluationResult:
 
 
 def _compile_segment(
-    segment: Mapping[str, Any], static_document: Mapping[str, Any]
+    segment: Mapping[str, Any],
+    static_document: Mapping[str, Any],
+    source_kind: str = SOURCE_SEGMENT,
 ) -> _CompiledSegment:
     name = segment.get("name", "")
     result: SegmentResult = {"name": name}
     if segment.get("metadata"):
         result["metadata"] = segment["metadata"]
     reason = f"{_TARGETING_MATCH}{name}"
+    source: StateSource = (
+        (source_kind, segment.get("key"), name)
+        if source_kind == SOURCE_SEGMENT
+        else (source_kind, None, None)
+    )
     overrides = tuple(
-        _Override(override["name"], _priority(override), CompiledFeatureState(override, reason))
+        _Override(
+            override["name"], _priority(override), CompiledFeatureState(override, reason, source)
+        )
         for override in segment.get("overrides") or ()
     )
     matches = compile_segment_rules(segment.get("rules"), segment.get("key"), static_document)
@@ -267,6 +311,7 @@ def _identity_overrides_segment(overrides: Sequence[Mapping[str, Any]]) -> _Comp
             "overrides": [{**o, "priority": -math.inf} for o in overrides],
         },
         {},
+        SOURCE_IDENTITY_OVERRIDE,
     )
 
 

@@ -86,3 +86,23 @@ class SegmentResult(TypedDict):
 class EvaluationResult(TypedDict):
     flags: dict[str, FlagResult]
     segments: list[SegmentResult]
+
+
+class FlagReason(TypedDict):
+    """Why an identity gets a flag, in parts a page can show (`CompiledEnvironment.explain`).
+
+    `source` is `DEFAULT` (the environment default), `SEGMENT` (the override of segment
+    `segment_name`, key `segment_key`) or `IDENTITY_OVERRIDE` (the identity's own override).
+    `split_weight` is the percentage allocation of the multivariate variant the identity's
+    percentage fell in, or None when no variant was chosen (no split, or the control value).
+    """
+
+    source: str
+    segment_key: str | None
+    segment_name: str | None
+    split_weight: float | None
+
+
+class ExplainedFlag(TypedDict):
+    flag: FlagResult
+    reason: FlagReason

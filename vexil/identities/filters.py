@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from vexil.identities.models import Identity
+from vexil.identities.selectors import identifier_search
 
 
 class IdentityFilter(django_filters.FilterSet):
@@ -16,6 +17,4 @@ class IdentityFilter(django_filters.FilterSet):
         fields = ("q",)
 
     def search(self, queryset: QuerySet[Identity], name: str, value: str) -> QuerySet[Identity]:
-        if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
-            return queryset.filter(identifier=value[1:-1])
-        return queryset.filter(identifier__icontains=value)
+        return queryset.filter(identifier_search(value))

@@ -15,10 +15,12 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 
 from vexil.environments.models import Environment
 from vexil.features.models import Feature, FeatureState, FeatureValue, ValueType
 from vexil.identities.models import Identity, Trait, TraitValue, TraitValueType
+from vexil.projects.models import Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +170,44 @@ def environment_trait_keys(environment: Environment) -> list[str]:
         .values_list("trait_key", flat=True)
         .distinct()
     )
+
+
+# --- Management reads (the dashboard's Identities pages) ---------------------------------------
+
+
+def identities_search(environment: Environment, query: str = "") -> QuerySet[Identity]:
+    """The environment's identities, newest first: ``ali`` finds identifiers containing "ali",
+    ``"alice"`` (quoted) only "alice" itself (the management API's ``?q=`` rule)."""
+    identities = Identity.objects.filter(environment=environment)
+    if query:
+        identities = identities.filter(identifier_search(query))
+    return identities.order_by("-id")
+
+
+def identifier_search(query: str) -> Q:
+    """``"alice"`` (quoted): exactly alice; anything else: identifiers containing it."""
+    if len(query) >= 2 and query.startswith('"') and query.endswith('"'):
+        return Q(identifier=query[1:-1])
+    return Q(identifier__icontains=query)
+
+
+def identity_of_environment(environment: Environment, identity_id: int) -> Identity | None:
+    return Identity.objects.filter(environment=environment, pk=identity_id).first()
+
+
+def identity_traits(identity: Identity) -> QuerySet[Trait]:
+    return Trait.objects.filter(identity=identity).order_by("trait_key")
+
+
+def identity_overrides(identity: Identity) -> QuerySet[FeatureState]:
+    """The identity's own feature states, with their features, by feature name."""
+    return (
+        FeatureState.objects.filter(identity=identity)
+        .select_related("feature")
+        .order_by("feature__name")
+    )
+
+
+def overridable_features(project: Project) -> QuerySet[Feature]:
+    """The features an identity of the project can override, by name."""
+    return Feature.objects.filter(project=project, is_archived=False).order_by("name")

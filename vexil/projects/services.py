@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -8,16 +9,22 @@ from django.db import transaction
 
 from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
-from vexil.environments.services import project_environments_revision_bump
+from vexil.environments.services import environment_create, project_environments_revision_bump
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 
 
 @transaction.atomic
 def project_create(
-    *, organisation: Organisation, name: str, actor: Actor, **settings: Any
+    *,
+    organisation: Organisation,
+    name: str,
+    actor: Actor,
+    environment_names: Sequence[str] = (),
+    **settings: Any,
 ) -> Project:
-    """Create a project; ``settings`` may set any of ``PROJECT_EDITABLE``."""
+    """Create a project, and an environment per name in ``environment_names``, in one go;
+    ``settings`` may set any of ``PROJECT_EDITABLE``."""
     _validate(settings)
     project = Project.objects.create(organisation=organisation, name=name, **settings)
     audit_record(
@@ -30,6 +37,8 @@ def project_create(
         project=project,
         after={"name": name},
     )
+    for environment_name in environment_names:
+        environment_create(project=project, name=environment_name, actor=actor)
     return project
 
 

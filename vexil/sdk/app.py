@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation.keys import DatabaseKeyLoader
 from vexil.sdk import analytics, compression, cors, endpoints
+from vexil.sdk.caching import cache_headers
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import (
     BodyTooLargeError,
@@ -106,6 +107,7 @@ class SDKApplication:
             response = error_response(500, "Internal Server Error.", "internal_server_error")
         if self.gzip:
             response = compression.compress(response, request)
+        response = cache_headers(response)
         await send_response(send, response, cors.response_headers(request))
 
     def _start(self) -> None:

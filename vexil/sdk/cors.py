@@ -38,7 +38,6 @@ def response_headers(request: Request) -> list[tuple[bytes, bytes]]:
     return [
         (b"access-control-allow-origin", b"*"),
         (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
-        (b"vary", b"Origin"),
     ]
 
 

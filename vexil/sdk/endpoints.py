@@ -55,7 +55,7 @@ async def environment_document(context: SDKContext, request: Request) -> Respons
         response.header(UPDATED_AT, snapshot.updated_at_header)
         .header("last-modified", snapshot.last_modified)
         .header("etag", snapshot.etag)
-        .header("cache-control", "no-cache")
+        .header("cache-control", "no-cache")  # keep, but revalidate with the ETag each time
     )
 
 

@@ -14,6 +14,7 @@ import orjson
 from vexil.engine import CompiledEnvironment, compile_environment
 from vexil.evaluation.context import environment_context
 from vexil.evaluation.document import EnvironmentData, build_environment_data
+from vexil.evaluation.explain import hides_disabled_flags, server_key_only_features
 from vexil.sdk.compression import SHARED_LEVEL, gzip_bytes
 
 _MAX_MEMOISED_FLAGS = 100_000  # a guard: states x variants stays far below it
@@ -136,22 +137,14 @@ def build_snapshot(environment_id: int) -> EnvironmentSnapshot:
     document = data.document
     compiled = compile_environment(environment_context(document))
     document_body = orjson.dumps(document)
-    hide_disabled = document["hide_disabled_flags"]
-    if hide_disabled is None:
-        hide_disabled = document["project"]["hide_disabled_flags"]
-    server_only_ids = set(document["project"]["server_key_only_feature_ids"])
     snapshot = EnvironmentSnapshot(
         revision=data.revision,
         data=data,
         compiled=compiled,
-        hide_disabled_flags=bool(hide_disabled),
+        hide_disabled_flags=hides_disabled_flags(document),
         hide_sensitive_data=document["hide_sensitive_data"],
         allow_client_traits=document["allow_client_traits"],
-        server_only_features=frozenset(
-            s["feature"]["name"]
-            for s in document["feature_states"]
-            if s["feature"]["id"] in server_only_ids
-        ),
+        server_only_features=server_key_only_features(document),
         updated_at_header=repr(data.updated_at.timestamp()),
         last_modified=format_datetime(data.updated_at.replace(microsecond=0), usegmt=True),
         updated_at_seconds=int(data.updated_at.timestamp()),

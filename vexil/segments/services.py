@@ -217,7 +217,10 @@ def segment_update(
     rules: Sequence[RuleSpec] | None = None,
 ) -> Segment:
     """Change a segment; given ``rules`` replace the whole tree atomically."""
-    before = {"name": segment.name, "description": segment.description}
+    before: dict[str, Any] = {"name": segment.name, "description": segment.description}
+    if rules is not None:
+        # Both sides as stored, so the audit diff shows what changed, not how it was sent.
+        before["rules"] = _stored_rules(segment)
     fields = ["updated_at"]
     if name is not None:
         if not name.strip():
@@ -239,7 +242,7 @@ def segment_update(
     project_environments_revision_bump(project_id=segment.project_id)
     after: dict[str, Any] = {"name": segment.name, "description": segment.description}
     if rules is not None:
-        after["rules"] = [dict(rule) for rule in rules]
+        after["rules"] = _stored_rules(segment)
     _segment_audit(segment, actor, AuditAction.UPDATE, before=before, after=after)
     return segment
 
@@ -253,6 +256,10 @@ def segment_delete(*, segment: Segment, actor: Actor) -> None:
     segment.pk = segment_id
     project_environments_revision_bump(project_id=segment.project_id)
     _segment_audit(segment, actor, AuditAction.DELETE, before=before)
+
+
+def _stored_rules(segment: Segment) -> list[RuleSpec]:
+    return _rule_specs(segment_rule_trees([segment])[segment.pk])
 
 
 def _rule_specs(tree: Sequence[Mapping[str, Any]]) -> list[RuleSpec]:

@@ -90,15 +90,25 @@ def auth_token_issue(*, user: User) -> str:
     return token
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> str:
-    """Check credentials through Django's backends (django-axes counts failures and locks out),
-    and return a new token. Wrong credentials and inactive users get the same answer."""
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """Check credentials through Django's backends (django-axes counts failures and locks out).
+
+    The one check behind every sign-in (API token login and dashboard session). Wrong
+    credentials and inactive users get the same answer; a locked-out client raises
+    :class:`LockedOutError` whatever it sends. Signing in afterwards is the caller's.
+    """
     email = User.objects.normalize_email(email).lower()
     user = authenticate(request=request, email=email, password=password)
     if getattr(request, "axes_locked_out", False):
         raise LockedOutError
     if not isinstance(user, User) or not user.is_active:
         raise ValidationError("Unable to log in with the provided credentials.")
+    return user
+
+
+def user_login(*, request: HttpRequest, email: str, password: str) -> str:
+    """:func:`user_authenticate`, then a new token."""
+    user = user_authenticate(request=request, email=email, password=password)
     # Signals Django and axes listen to: last_login, and axes resetting this client's failures.
     user_logged_in.send(sender=User, request=request, user=user)
     return auth_token_issue(user=user)
@@ -121,6 +131,13 @@ def user_register(
     *, email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> tuple[User, str]:
     """Create an account (when self-registration is open) and return it with a first token."""
+    user = user_sign_up(email=email, password=password, first_name=first_name, last_name=last_name)
+    return user, auth_token_issue(user=user)
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Create an account when self-registration is open (the dashboard signs it in by session)."""
     if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE:
         raise RegistrationClosedError
     email = User.objects.normalize_email(email).lower()
@@ -128,10 +145,9 @@ def user_register(
         raise ValidationError({"email": ["A user with this e-mail address already exists."]})
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     validate_password(password, user=candidate)
-    user = User.objects.create_user(
+    return User.objects.create_user(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
-    return user, auth_token_issue(user=user)
 
 
 @transaction.atomic

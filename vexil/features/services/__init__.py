@@ -30,13 +30,14 @@ from vexil.features.services.segment_overrides import (
     segment_override_create,
     segment_override_state_create,
 )
-from vexil.features.services.states import feature_state_update
+from vexil.features.services.states import StaleFeatureStateError, feature_state_update
 
 __all__ = [
     "ALLOCATION_TOLERANCE",
     "UNSET",
     "Allocation",
     "OptionSpec",
+    "StaleFeatureStateError",
     "feature_create",
     "feature_delete",
     "feature_owners_add",

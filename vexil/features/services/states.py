@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +31,14 @@ from vexil.features.services.common import (
     _invalid,
     _Unset,
 )
+
+
+class StaleFeatureStateError(Exception):
+    """Someone else changed the state after the caller read it; nothing was saved."""
+
+    def __init__(self, current: FeatureState) -> None:
+        super().__init__(f"Feature state {current.pk} changed since it was read.")
+        self.current = current
 
 
 def _state_kind(state: FeatureState) -> str:
@@ -109,8 +118,17 @@ def feature_state_update(
     enabled: bool | None = None,
     value: FeatureValue | _Unset = UNSET,
     allocations: Sequence[Allocation] | None = None,
+    seen_updated_at: datetime | None = None,
 ) -> FeatureState:
-    """Change what a state serves: enabled, value, multivariate allocations."""
+    """Change what a state serves: enabled, value, multivariate allocations.
+
+    With ``seen_updated_at`` (the ``updated_at`` the caller read), a state changed since then is
+    not saved: :class:`StaleFeatureStateError` carries the state as it is now.
+    """
+    if seen_updated_at is not None:
+        current = FeatureState.objects.select_for_update().get(pk=feature_state.pk)
+        if current.updated_at != seen_updated_at:
+            raise StaleFeatureStateError(current)
     before = _state_snapshot(feature_state)
     fields = ["updated_at"]
     if enabled is not None:

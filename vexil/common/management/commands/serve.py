@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import contextlib
+import errno
+import socket
 from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from granian.constants import Interfaces
 from granian.server import Server
 
+from vexil.common.invocation import vexil_command
 from vexil.common.logging import logging_dict_config
 from vexil.users.services import setup_token_issue
 
@@ -25,6 +30,38 @@ def _port(value: str) -> int:
     if not 1 <= port <= settings.PORT_MAX:
         raise ArgumentTypeError(f"must be an integer from 1 to {settings.PORT_MAX} (got {value!r})")
     return port
+
+
+@contextlib.contextmanager
+def port_claimed(host: str, port: int) -> Iterator[None]:
+    """Refuse a port another server listens on, and hold it for this server's workers.
+
+    Granian's workers each bind the port with SO_REUSEPORT, which also lets a second, unrelated
+    server bind it silently and take half the connections. A plain bind (no SO_REUSEPORT) fails
+    on a port anything is bound to, so it detects that server; this process then keeps a socket
+    bound *with* SO_REUSEPORT (never listening, so it gets no connections) until it exits: its
+    own workers can join it, while another server's plain bind still fails.
+    """
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except socket.gaierror as error:
+        raise CommandError(f"cannot listen on {host!r} (--host or VEXIL_HOST): {error}") from None
+    with socket.socket(family, kind, protocol) as probe:
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = (
+                "address already in use (is another server running there?)"
+                if error.errno == errno.EADDRINUSE
+                else error.strerror
+            )
+            raise CommandError(f"cannot listen on {host} port {port}: {reason}") from None
+    with socket.socket(family, kind, protocol) as guard:
+        guard.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        guard.bind(address)
+        yield
 
 
 def _positive(value: str) -> int:
@@ -65,10 +102,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
-        if not options["no_migrate"]:
-            call_command("migrate", interactive=False, verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
-        self._announce(host, port)
+        with port_claimed(host, port):
+            if not options["no_migrate"]:
+                call_command("migrate", interactive=False, verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            self._announce(host, port)
+            self._serve(host, port, workers)
+
+    def _serve(self, host: str, port: int, workers: int) -> None:
         Server(
             target="vexil.asgi:application",
             address=host,
@@ -102,7 +143,7 @@ class Command(BaseCommand):
         if token:
             write("This install has no administrator yet. Either:")
             write(f"  open {url}/api/v1/users/config/init/ with the one-time setup token {token}")
-            write("  or run: vexil bootstrap --email you@example.com")
+            write(f"  or run: {vexil_command()} bootstrap --email you@example.com")
         else:
             write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")
         # stdout is block-buffered when it is a pipe or a file (containers, systemd); flush so

@@ -1,0 +1,127 @@
+"""Sign in, sign up, sign out and the account page: sessions over the API's auth services.
+
+Sign-in goes through ``user_authenticate``, the API login's own check, so django-axes counts
+and locks out the same way; the API's auth throttle limits both, per client address.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from vexil.dashboard.forms import add_service_errors
+from vexil.dashboard.forms.auth import AccountForm, PasswordChangeForm, SignInForm, SignUpForm
+from vexil.dashboard.rendering import render_page
+from vexil.dashboard.scope import signed_in_user, user_scope
+from vexil.users import services
+from vexil.users.throttles import auth_attempt_allowed
+
+_TOO_MANY = "Too many attempts from this address. Please wait a minute and try again."
+
+
+def _next_url(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if safe and wanted.startswith("/") else "/"
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_next_url(request))
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not auth_attempt_allowed(request):
+            form.add_error(None, _TOO_MANY)
+            return _sign_in_page(request, form, status=429)
+        try:
+            user = services.user_authenticate(
+                request=request,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+        except services.LockedOutError:
+            form.add_error(None, "Too many failed sign-ins. Please try again later.")
+            return _sign_in_page(request, form, status=429)
+        except ValidationError:
+            form.add_error(None, "The email or password is not correct.")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(_next_url(request))
+    status = 400 if request.method == "POST" else 200
+    return _sign_in_page(request, form, status=status)
+
+
+def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> HttpResponse:
+    context = {"form": form, "next": _next_url(request)}
+    return render_page(request, "dashboard/auth/sign_in.html", None, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE:
+        return render_page(request, "dashboard/auth/sign_up_closed.html", None, status=403)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not auth_attempt_allowed(request):
+            form.add_error(None, _TOO_MANY)
+        else:
+            try:
+                user = services.user_sign_up(**form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error, default="password")
+            except services.RegistrationClosedError:
+                form.add_error(None, "Registration is closed.")
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("dashboard:home")
+    status = 400 if request.method == "POST" else 200
+    return render_page(request, "dashboard/auth/sign_up.html", None, {"form": form}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("dashboard:sign-in")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    profile = AccountForm(initial={"first_name": user.first_name, "last_name": user.last_name})
+    password = PasswordChangeForm()
+    saved = ""
+    status = 200
+    if request.method == "POST" and request.POST.get("form") == "profile":
+        profile = AccountForm(request.POST)
+        if profile.is_valid():
+            services.user_update(user=user, **profile.cleaned_data)
+            saved = "Your name is saved."
+    elif request.method == "POST" and request.POST.get("form") == "password":
+        password = PasswordChangeForm(request.POST)
+        if password.is_valid() and auth_attempt_allowed(request):
+            try:
+                services.user_password_set(user=user, **password.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(password, error, default="new_password")
+            else:
+                update_session_auth_hash(request, user)
+                password = PasswordChangeForm()
+                saved = "Your password is changed. Your API tokens were signed out."
+        elif password.is_valid():
+            password.add_error(None, _TOO_MANY)
+    if request.method == "POST" and not saved:
+        status = 400
+    context = {"profile": profile, "password": password, "saved": saved}
+    return render_page(
+        request, "dashboard/auth/account.html", user_scope(request), context, status=status
+    )

@@ -1,0 +1,459 @@
+"""The features of an environment: list, switch on and off, create, edit, per-environment values.
+
+Views read the request, call a selector or a service of ``vexil.features``, and render. Every
+write checks the same permission keys as the management API before calling the service, and a
+refused write changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vexil.dashboard.forms import add_service_errors
+from vexil.dashboard.forms.features import (
+    FeatureFilterForm,
+    FeatureForm,
+    SegmentOverrideForm,
+    StateForm,
+    VariationForm,
+    WeightsForm,
+    value_text,
+)
+from vexil.dashboard.rendering import render_page
+from vexil.dashboard.scope import Scope, environment_scope
+from vexil.features import selectors, services
+from vexil.features.models import Feature, FeatureSegment, FeatureState
+
+PAGE_SIZE = 50
+
+
+def _feature(scope: Scope, feature_id: int) -> Feature:
+    feature = selectors.feature_of_project(project=scope.current_project, feature_id=feature_id)
+    if feature is None:
+        raise Http404
+    return feature
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _to_feature(scope: Scope, feature: Feature) -> HttpResponse:
+    return redirect(
+        "dashboard:feature", scope.current_project.pk, scope.current_environment.api_key, feature.pk
+    )
+
+
+# --- The list -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def feature_list(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
+    """The features list; with ``revision`` (the live refresh), 204 while nothing changed."""
+    scope = environment_scope(request, project_id, client_key)
+    environment = scope.current_environment
+    polling = request.headers.get("HX-Request") == "true" and "revision" in request.GET
+    if polling and request.GET["revision"] == str(environment.revision):
+        return HttpResponse(status=204)
+    filters = FeatureFilterForm(
+        request.GET,
+        tags=list(selectors.project_tags(project=scope.current_project)),
+        owners=list(selectors.project_owners(project=scope.current_project)),
+    )
+    features = selectors.environment_features(
+        project=scope.current_project, environment=environment, query=filters.query()
+    )
+    page = Paginator(features, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("revision", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query_string": query.urlencode(),
+        "filtered": any(request.GET.get(name) for name in filters.fields),
+        "sdk_url": request.build_absolute_uri("/api/v1/"),
+    }
+    if polling:
+        return render_page(request, "dashboard/features/rows.html", scope, context)
+    return render_page(request, "dashboard/features/list.html", scope, context)
+
+
+@login_required
+@require_POST
+def feature_toggle(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    """Switch a feature on or off here (the checkbox's state is what the user wants)."""
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_update_feature_state)
+    feature = _feature(scope, feature_id)
+    state = selectors.feature_environment_state(
+        feature=feature, environment=scope.current_environment
+    )
+    services.feature_state_update(
+        feature_state=state, actor=scope.actor, enabled=request.POST.get("enabled") == "on"
+    )
+    if request.headers.get("HX-Request") != "true":
+        return redirect("dashboard:features", project_id, client_key)
+    row = selectors.environment_features(
+        project=scope.current_project,
+        environment=scope.current_environment,
+        query=selectors.FeatureQuery(archived=None),
+    ).get(pk=feature.pk)
+    return render(request, "dashboard/features/row.html", {"scope": scope, "feature": row})
+
+
+# --- Create and settings --------------------------------------------------------------------------
+
+
+def _feature_form(scope: Scope, data: Any = None, **kwargs: Any) -> FeatureForm:
+    project = scope.current_project
+    return FeatureForm(
+        data,
+        tags=list(selectors.project_tags(project=project)),
+        owners=list(selectors.project_owners(project=project)),
+        **kwargs,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_new(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_create_feature)
+    form = _feature_form(scope, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            feature = services.feature_create(
+                project=scope.current_project,
+                name=data["name"],
+                actor=scope.actor,
+                initial_value=data["typed_value"],
+                default_enabled=data["default_enabled"],
+                description=data["description"],
+                is_server_key_only=data["is_server_key_only"],
+                tags=form.selected_tags(),
+                owners=form.selected_owners(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, default="name")
+        else:
+            return _to_feature(scope, feature)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form}
+    return render_page(request, "dashboard/features/new.html", scope, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_settings(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    """A feature's own settings (all environments): name, description, initial value, tags,
+    owners, server-side only, archived; its variations; delete."""
+    scope = environment_scope(request, project_id, client_key)
+    feature = _feature(scope, feature_id)
+    form = _feature_form(scope, request.POST or None, initial=FeatureForm.initial_of(feature))
+    if request.method == "POST":
+        _require(scope.may_create_feature)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.feature_update(
+                    feature=feature,
+                    actor=scope.actor,
+                    name=data["name"],
+                    description=data["description"],
+                    initial_value=data["typed_value"],
+                    default_enabled=data["default_enabled"],
+                    is_server_key_only=data["is_server_key_only"],
+                    is_archived=request.POST.get("is_archived") == "on",
+                    tags=form.selected_tags() if "tags" in form.fields else None,
+                    owners=form.selected_owners() if "owners" in form.fields else None,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error, default="name")
+            else:
+                return redirect(request.path)
+    return _settings_page(request, scope, feature, form=form)
+
+
+def _settings_page(
+    request: HttpRequest,
+    scope: Scope,
+    feature: Feature,
+    *,
+    form: FeatureForm | None = None,
+    variation_form: VariationForm | None = None,
+) -> HttpResponse:
+    failed = bool((form and form.errors) or (variation_form and variation_form.errors))
+    context = {
+        "feature": feature,
+        "form": form or _feature_form(scope, initial=FeatureForm.initial_of(feature)),
+        "variation_form": variation_form or VariationForm(),
+        "options": selectors.feature_options(feature=feature),
+    }
+    return render_page(
+        request,
+        "dashboard/features/settings.html",
+        scope,
+        context,
+        status=400 if failed else 200,
+    )
+
+
+@login_required
+@require_POST
+def variation_add(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_create_feature)
+    feature = _feature(scope, feature_id)
+    form = VariationForm(request.POST)
+    if form.is_valid():
+        spec = services.OptionSpec(
+            value=form.cleaned_data["typed_value"],
+            default_percentage_allocation=form.cleaned_data["weight"],
+        )
+        try:
+            services.mv_option_create(feature=feature, spec=spec, actor=scope.actor)
+        except ValidationError as error:
+            add_service_errors(form, error, default="weight")
+        else:
+            return redirect("dashboard:feature-settings", project_id, client_key, feature.pk)
+    return _settings_page(request, scope, feature, variation_form=form)
+
+
+@login_required
+@require_POST
+def variation_delete(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int, option_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_create_feature)
+    feature = _feature(scope, feature_id)
+    option = next(
+        (o for o in selectors.feature_options(feature=feature) if o.pk == option_id), None
+    )
+    if option is None:
+        raise Http404
+    services.mv_option_delete(option=option, actor=scope.actor)
+    return redirect("dashboard:feature-settings", project_id, client_key, feature.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_delete(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    """GET asks for confirmation; POST deletes the feature in every environment."""
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_delete_feature)
+    feature = _feature(scope, feature_id)
+    if request.method == "POST":
+        services.feature_delete(feature=feature, actor=scope.actor)
+        return redirect("dashboard:features", project_id, client_key)
+    context = {"feature": feature}
+    return render_page(request, "dashboard/features/delete.html", scope, context)
+
+
+# --- One feature in this environment --------------------------------------------------------------
+
+
+def _detail_page(
+    request: HttpRequest,
+    scope: Scope,
+    feature: Feature,
+    *,
+    state_form: StateForm | None = None,
+    weights_form: WeightsForm | None = None,
+    override_form: SegmentOverrideForm | None = None,
+    stale: FeatureState | None = None,
+) -> HttpResponse:
+    environment = scope.current_environment
+    state = selectors.feature_environment_state(feature=feature, environment=environment)
+    options = selectors.feature_options(feature=feature)
+    weights = {
+        value.multivariate_feature_option_id: value.percentage_allocation
+        for value in state.multivariate_feature_state_values.all()
+    }
+    initial_weights = {f"weight_{o.pk}": weights.get(o.pk, 0) for o in options}
+    failed = any(form and form.errors for form in (state_form, weights_form, override_form))
+    context = {
+        "feature": feature,
+        "state": state,
+        "state_form": state_form or StateForm(initial=StateForm.initial_of(state)),
+        "weights_form": weights_form or WeightsForm(initial=initial_weights, options=options),
+        "options": options,
+        "overrides": selectors.segment_overrides_of(feature=feature, environment=environment),
+        "override_form": override_form
+        or SegmentOverrideForm(segments=list(selectors.segments_for_overrides(feature=feature))),
+        "stale": stale,
+        "stale_value": value_text(stale.value) if stale else "",
+    }
+    status = 409 if stale else (400 if failed else 200)
+    return render_page(request, "dashboard/features/detail.html", scope, context, status=status)
+
+
+@login_required
+@require_GET
+def feature_detail(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    return _detail_page(request, scope, _feature(scope, feature_id))
+
+
+@login_required
+@require_POST
+def feature_state_save(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    """Save on/off and the typed value; refused if someone saved the state since it was read."""
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_update_feature_state)
+    feature = _feature(scope, feature_id)
+    form = StateForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, scope, feature, state_form=form)
+    state = selectors.feature_environment_state(
+        feature=feature, environment=scope.current_environment
+    )
+    try:
+        services.feature_state_update(
+            feature_state=state,
+            actor=scope.actor,
+            enabled=form.cleaned_data["enabled"],
+            value=form.cleaned_data["typed_value"],
+            seen_updated_at=form.cleaned_data["version"],
+        )
+    except services.StaleFeatureStateError as error:
+        return _detail_page(request, scope, feature, state_form=form, stale=error.current)
+    except ValidationError as error:
+        add_service_errors(form, error, default="value")
+        return _detail_page(request, scope, feature, state_form=form)
+    return _to_feature(scope, feature)
+
+
+@login_required
+@require_POST
+def feature_weights_save(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_update_feature_state)
+    feature = _feature(scope, feature_id)
+    form = WeightsForm(request.POST, options=selectors.feature_options(feature=feature))
+    if not form.is_valid():
+        return _detail_page(request, scope, feature, weights_form=form)
+    state = selectors.feature_environment_state(
+        feature=feature, environment=scope.current_environment
+    )
+    allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
+    try:
+        services.feature_state_update(
+            feature_state=state, actor=scope.actor, allocations=allocations
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _detail_page(request, scope, feature, weights_form=form)
+    return _to_feature(scope, feature)
+
+
+# --- Segment overrides ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def segment_override_add(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_manage_segment_overrides)
+    feature = _feature(scope, feature_id)
+    segments = list(selectors.segments_for_overrides(feature=feature))
+    form = SegmentOverrideForm(request.POST, segments=segments)
+    if form.is_valid():
+        try:
+            services.segment_override_create(
+                feature=feature,
+                segment=form.selected_segment(),
+                environment=scope.current_environment,
+                actor=scope.actor,
+                enabled=form.cleaned_data["enabled"],
+                value=form.cleaned_data["typed_value"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, default="segment")
+        else:
+            return _to_feature(scope, feature)
+    return _detail_page(request, scope, feature, override_form=form)
+
+
+def _override(scope: Scope, feature: Feature, override_id: int) -> FeatureSegment:
+    overrides = selectors.segment_overrides_of(
+        feature=feature, environment=scope.current_environment
+    )
+    override = next((o for o in overrides if o.pk == override_id), None)
+    if override is None:
+        raise Http404
+    return override
+
+
+@login_required
+@require_POST
+def segment_override_move(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int, override_id: int
+) -> HttpResponse:
+    """Move an override one step stronger (``direction=up``) or weaker (``down``)."""
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_manage_segment_overrides)
+    feature = _feature(scope, feature_id)
+    override = _override(scope, feature, override_id)
+    step = -1 if request.POST.get("direction") == "up" else 1
+    services.feature_segment_priorities_update(
+        priorities=[(override, max(0, override.priority + step))], actor=scope.actor
+    )
+    return _to_feature(scope, feature)
+
+
+@login_required
+@require_POST
+def segment_override_remove(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int, override_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    _require(scope.may_manage_segment_overrides)
+    feature = _feature(scope, feature_id)
+    override = _override(scope, feature, override_id)
+    services.feature_segment_delete(feature_segment=override, actor=scope.actor)
+    return _to_feature(scope, feature)
+
+
+# --- One feature across environments --------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def feature_environments(
+    request: HttpRequest, project_id: int, client_key: str, feature_id: int
+) -> HttpResponse:
+    scope = environment_scope(request, project_id, client_key)
+    feature = _feature(scope, feature_id)
+    states = selectors.feature_states_across(feature=feature, environments=scope.environments)
+    by_id = {state.environment_id: state for state in states}
+    rows = [(environment, by_id.get(environment.pk)) for environment in scope.environments]
+    context = {"feature": feature, "rows": rows}
+    return render_page(request, "dashboard/features/environments.html", scope, context)

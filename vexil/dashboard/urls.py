@@ -1,0 +1,91 @@
+"""The dashboard's pages, at the root of the site. Each area adds its paths to its own list."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from vexil.dashboard import audit, auth, compare, evaluate, features, identities, navigation
+
+app_name = "dashboard"
+
+# One feature, seen from an environment: .../features/<feature_id>/...
+feature_patterns: list[URLPattern | URLResolver] = [
+    path("", features.feature_detail, name="feature"),
+    path("toggle/", features.feature_toggle, name="feature-toggle"),
+    path("state/", features.feature_state_save, name="feature-state"),
+    path("weights/", features.feature_weights_save, name="feature-weights"),
+    path("settings/", features.feature_settings, name="feature-settings"),
+    path("delete/", features.feature_delete, name="feature-delete"),
+    path("environments/", features.feature_environments, name="feature-environments"),
+    path("variations/", features.variation_add, name="variation-add"),
+    path("variations/<int:option_id>/delete/", features.variation_delete, name="variation-delete"),
+    path("segment-overrides/", features.segment_override_add, name="segment-override-add"),
+    path(
+        "segment-overrides/<int:override_id>/move/",
+        features.segment_override_move,
+        name="segment-override-move",
+    ),
+    path(
+        "segment-overrides/<int:override_id>/remove/",
+        features.segment_override_remove,
+        name="segment-override-remove",
+    ),
+]
+
+# One identity: .../identities/<identity_id>/...
+identity_patterns: list[URLPattern | URLResolver] = [
+    path("", identities.identity_detail, name="identity"),
+    path("delete/", identities.identity_delete, name="identity-delete"),
+    path("traits/", identities.trait_add, name="trait-add"),
+    path("traits/<int:trait_id>/", identities.trait_edit, name="trait-edit"),
+    path("traits/<int:trait_id>/delete/", identities.trait_delete, name="trait-delete"),
+    path("overrides/", identities.override_set, name="identity-override-set"),
+    path(
+        "overrides/<int:state_id>/remove/",
+        identities.override_remove,
+        name="identity-override-remove",
+    ),
+]
+
+# Pages of one environment: /projects/<project_id>/environments/<client_key>/...
+environment_patterns: list[URLPattern | URLResolver] = [
+    path("", navigation.environment, name="environment"),
+    path("features/", features.feature_list, name="features"),
+    path("features/new/", features.feature_new, name="feature-new"),
+    path("features/<int:feature_id>/", include(feature_patterns)),
+    path("identities/", identities.identity_list, name="identities"),
+    path("identities/new/", identities.identity_new, name="identity-new"),
+    path("identities/<int:identity_id>/", include(identity_patterns)),
+    path("evaluate/", evaluate.evaluate, name="evaluate"),
+    path("compare/", compare.compare, name="compare"),
+    path("audit/", audit.environment_audit, name="environment-audit"),
+]
+
+# Pages of one project: /projects/<project_id>/...
+project_patterns: list[URLPattern | URLResolver] = [
+    path("", navigation.project, name="project"),
+    path("environments/new/", navigation.environment_new, name="environment-new"),
+    path("environments/<str:client_key>/", include(environment_patterns)),
+    path("audit/", audit.project_audit, name="project-audit"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", navigation.home, name="home"),
+    path("sign-in/", auth.sign_in, name="sign-in"),
+    path("sign-up/", auth.sign_up, name="sign-up"),
+    path("sign-out/", auth.sign_out, name="sign-out"),
+    path("account/", auth.account, name="account"),
+    path("organisations/new/", navigation.organisation_new, name="organisation-new"),
+    path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
+    path(
+        "organisations/<int:organisation_id>/audit/",
+        audit.organisation_audit,
+        name="organisation-audit",
+    ),
+    path(
+        "organisations/<int:organisation_id>/projects/new/",
+        navigation.project_new,
+        name="project-new",
+    ),
+    path("projects/<int:project_id>/", include(project_patterns)),
+]
