@@ -494,6 +494,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The SDK endpoints, served in front of Django (vexil.sdk), described statically.
+        "vexil.common.openapi.add_sdk_endpoints",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",
         "EnvironmentPermissionEnum": "vexil.permissions.keys.EnvironmentPermission",
