@@ -191,6 +191,7 @@ MIDDLEWARE = [
     "vexil.common.logging.RequestSecretsMiddleware",
     "vexil.common.middleware.AdminIPRestrictionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vexil.common.middleware.NulCharacterMiddleware",
     "vexil.common.middleware.SecureCookiesOverHTTPSMiddleware",
     "csp.middleware.CSPMiddleware",
     *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
