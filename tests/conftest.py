@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from psycopg import sql
 from rest_framework.test import APIClient
 
 from vexil.audit.services import Actor
+from vexil.common import outbound
 from vexil.environments.models import Environment
 from vexil.environments.services import environment_create
 from vexil.features.models import Feature, FeatureState
@@ -113,6 +116,29 @@ def project(organisation: Organisation, organisation_admin: User) -> Project:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness buys nothing in tests and costs seconds per hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _outbound_only_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sends traffic beyond loopback, whatever URL it (or a generated case) names.
+
+    Outbound requests resolve only ``localhost`` names (no DNS query leaves the machine) and
+    connect only to loopback addresses; anything else is a network error before any packet.
+    """
+    real_open = outbound.open_socket
+
+    def resolve(host: str, port: int) -> list[outbound.IPAddress]:
+        if host.rstrip(".").lower() == "localhost":
+            return [ipaddress.ip_address("127.0.0.1")]
+        raise outbound.OutboundNetworkError(f"Test guard: {host} is not resolved in tests.")
+
+    def open_socket(address: outbound.IPAddress, port: int, timeout: float | None) -> socket.socket:
+        if not address.is_loopback:
+            raise outbound.OutboundNetworkError(f"Test guard: no connection to {address}.")
+        return real_open(address, port, timeout)
+
+    monkeypatch.setattr(outbound, "resolve", resolve)
+    monkeypatch.setattr(outbound, "open_socket", open_socket)
 
 
 @pytest.fixture(autouse=True)

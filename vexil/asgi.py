@@ -54,3 +54,9 @@ application = asgi_secrets_scope(
         gzip=settings.ENABLE_GZIP_COMPRESSION,
     )
 )
+
+# Imported once Django is set up (vexil.wsgi above): the deliverer reads the outbox table.
+from vexil.webhooks import worker as webhook_worker  # noqa: E402
+
+if not settings.CELERY_BROKER_URL and settings.VEXIL_WEBHOOK_IN_PROCESS_WORKER:
+    webhook_worker.start()  # resume deliveries left pending by a previous process

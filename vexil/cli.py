@@ -1,8 +1,8 @@
 """The ``vexil`` command: a thin front for Vexil's management commands.
 
 ``vexil <command> [options]`` runs the Django management command behind it with Vexil's settings,
-so every subcommand has ``--help``. ``vexil manage <django command>`` reaches the rest of Django's
-commands (``shell``, ``dbshell``, ``changepassword``, ...).
+so every subcommand has ``--help`` (and ``vexil help <command>``). ``vexil manage <django
+command>`` reaches the rest of Django's commands (``shell``, ``dbshell``, ``changepassword``, ...).
 """
 
 from __future__ import annotations
@@ -17,17 +17,34 @@ from vexil import __version__
 # vexil subcommand -> (management command, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "apply migrations and serve HTTP with the production server"),
-    "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),
-    "migrate": ("migrate", "apply database migrations"),
-    "createsuperuser": ("createsuperuser", "create an administrator interactively"),
-    "bootstrap": ("bootstrap", "non-interactive first run: admin, organisation, project, keys"),
+    "bootstrap": (
+        "bootstrap",
+        "first run without a browser: administrator, organisation, project and SDK keys",
+    ),
+    "check": ("vexil_check", "check the configuration, database and cache; non-zero on failure"),
     "seed-demo": (
         "seed_demo",
         "create a deterministic demo organisation with flags and identities",
     ),
-    "check": ("vexil_check", "check the configuration, database and cache; non-zero on failure"),
+    "migrate": ("migrate", "apply database migrations"),
+    "createsuperuser": ("createsuperuser", "create an administrator interactively"),
+    "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),
     "version": ("", "print the version"),
-    "manage": ("", "run any Django management command"),
+    "manage": ("", "run any other Django management command (vexil manage help lists them)"),
+    "help": ("", "show this list, or a command's options (vexil help serve)"),
+}
+
+# Django's options on every command. They still work; `--help` leaves them out, as they are
+# about Django's machinery rather than the command (verbosity stays: it is useful).
+HIDDEN_OPTIONS = frozenset(
+    {"--version", "--settings", "--pythonpath", "--traceback", "--no-color", "--force-color"}
+)
+OWN_HELP = {
+    "version": "usage: vexil version\n\nPrint Vexil's version and exit.",
+    "manage": (
+        "usage: vexil manage <django command> [options]\n\n"
+        "Run any Django management command with Vexil's settings; `vexil manage help` lists them."
+    ),
 }
 
 
@@ -35,34 +52,45 @@ def usage() -> str:
     width = max(len(name) for name in COMMANDS)
     lines = [f"usage: vexil <command> [options]   (vexil {__version__})", "", "commands:"]
     lines += [f"  {name.ljust(width)}  {summary}" for name, (_, summary) in COMMANDS.items()]
-    lines += ["", "Run `vexil <command> --help` for a command's options."]
+    lines += ["", "Run `vexil help <command>` or `vexil <command> --help` for a command's options."]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "help"):
+    if not args or args[0] in ("-h", "--help"):
         print(usage())  # noqa: T201
         return 0 if args else 2
+    if args[0] == "help":
+        return main([args[1], "--help"]) if len(args) > 1 else main(["--help"])
     name, rest = args[0], args[1:]
-    if name in ("version", "--version"):
+    if name == "--version":
+        name = "version"
+    if name in OWN_HELP and rest[:1] in (["-h"], ["--help"]):
+        print(OWN_HELP[name])  # noqa: T201
+        return 0
+    if name == "version":
         print(__version__)  # noqa: T201
         return 0
     if name == "manage":
-        command = rest
-    elif name in COMMANDS:
-        command = [COMMANDS[name][0], *rest]
-    else:
+        if not rest:
+            print(OWN_HELP["manage"], file=sys.stderr)  # noqa: T201
+            return 2
+        return run_management_command(rest[0], rest[1:], prog="vexil manage")
+    if name not in COMMANDS:
         print(f"vexil: unknown command {name!r}\n\n{usage()}", file=sys.stderr)  # noqa: T201
         return 2
-    return run_management_command(command)
+    return run_management_command(COMMANDS[name][0], rest, prog="vexil", shown_as=name)
 
 
-def run_management_command(command: list[str]) -> int:
+def run_management_command(
+    command: str, args: list[str], *, prog: str, shown_as: str | None = None
+) -> int:
+    """Run a Django management command; its usage line reads ``<prog> <shown_as>``."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
     try:
         import django
-        from django.core.management import execute_from_command_line
+        from django.core.management import ManagementUtility
 
         django.setup()
     except ImproperlyConfigured as error:
@@ -75,8 +103,14 @@ def run_management_command(command: list[str]) -> int:
         message = f"DJANGO_SETTINGS_MODULE must be an importable module (got {module!r})"
         print(f"vexil: configuration error: {message}", file=sys.stderr)  # noqa: T201
         return 2
+    utility = ManagementUtility([prog, command, *args])
     try:
-        execute_from_command_line(["vexil", *command])
+        if command == "help":  # `vexil manage help [command]`: Django's own listing
+            utility.execute()
+            return 0
+        handler = utility.fetch_command(command)
+        handler.suppressed_base_arguments = set(HIDDEN_OPTIONS)
+        handler.run_from_argv([prog, shown_as or command, *args])
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 1
     return 0

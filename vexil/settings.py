@@ -6,6 +6,7 @@ raises :class:`vexil.config.ConfigurationError`, which names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -183,6 +184,7 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.webhooks",
     "vexil.dashboard",
 ]
 
@@ -314,6 +316,38 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+# --- Webhooks and every other outbound request (docs/webhooks.md) ---
+def _networks(value: str) -> list[str]:
+    return [str(ipaddress.ip_network(item.strip())) for item in value.split(",") if item.strip()]
+
+
+def _delays(value: str) -> list[float]:
+    delays = [float(item) for item in value.split(",") if item.strip()]
+    if any(delay < 0 for delay in delays):
+        raise ValueError(value)
+    return delays
+
+
+VEXIL_WEBHOOK_ALLOWED_NETWORKS: list[str] = env.parsed(
+    "VEXIL_WEBHOOK_ALLOWED_NETWORKS", _networks, "comma-separated CIDR networks", []
+)
+VEXIL_WEBHOOK_TIMEOUT_SECONDS = env.number("VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+VEXIL_WEBHOOK_RETRY_DELAYS = env.parsed(
+    "VEXIL_WEBHOOK_RETRY_DELAYS",
+    _delays,
+    "comma-separated seconds >= 0",
+    [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 28800.0],
+)
+VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = env.integer(
+    "VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", 5, minimum=1
+)
+VEXIL_WEBHOOK_LOG_RETENTION_DAYS = env.integer("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
+VEXIL_WEBHOOK_POLL_SECONDS = env.number("VEXIL_WEBHOOK_POLL_SECONDS", 5.0, minimum=0.05)
+# Without a Celery broker, each server process delivers from the outbox table on a thread of its
+# own. Tests turn it off and deliver synchronously (vexil.webhooks.delivery.run_due).
+VEXIL_WEBHOOK_IN_PROCESS_WORKER = True
+
 # --- E-mail (Flagsmith's variable names and SMTP defaults) ---
 EMAIL_BACKEND = env.parsed(
     "EMAIL_BACKEND",
@@ -354,7 +388,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out client before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend plus a growing delay per account (vexil.users.limits).
+    "vexil.users.backends.DelayedModelBackend",
 ]
 
 # User tokens (django-rest-knox): stored as SHA-512 digests, `Authorization: Token <key>`.
@@ -402,6 +437,15 @@ AXES_LOCKOUT_PARAMETERS = env.parsed(
     list[str | list[str]](["ip_address"]),
 )
 AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lock-out do not restart it: the lock-out ends AXES_COOLOFF_MINUTES
+# after the last real failure, and Retry-After counts down to that moment.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Per account (any client address): after this many failed logins each further failure doubles
+# the wait before the next attempt, from LOGIN_ACCOUNT_DELAY_SECONDS up to ..._MAX_SECONDS. A
+# delay, not a lock: a guesser crawls, and the real user is never shut out for long.
+LOGIN_ACCOUNT_FREE_FAILURES = env.integer("LOGIN_ACCOUNT_FREE_FAILURES", 5, minimum=1)
+LOGIN_ACCOUNT_DELAY_SECONDS = env.number("LOGIN_ACCOUNT_DELAY_SECONDS", 1.0, minimum=0.0)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = env.number("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", 300.0, minimum=0.0)
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "vexil.users.lockout.lockout_response"

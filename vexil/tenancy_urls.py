@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("vexil.projects.urls")),
     path("", include("vexil.permissions.urls")),
     path("", include("vexil.audit.urls")),
+    path("", include("vexil.webhooks.urls")),
 ]

@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from vexil.common import views as common_views
 from vexil.users import views as user_views
 
 api_v1: list[URLPattern | URLResolver] = [
+    path("", common_views.api_index, name="api-index"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI starts itself with an inline script; the dashboard's CSP would block it.
     path(

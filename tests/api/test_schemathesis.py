@@ -42,6 +42,7 @@ from vexil.identities.models import Identity, Trait
 from vexil.permissions.models import EnvironmentGrant, ProjectGrant
 from vexil.segments.models import Segment
 from vexil.tags.models import Tag
+from vexil.webhooks.models import Webhook
 
 EXAMPLES = int(os.environ.get("VEXIL_SCHEMATHESIS_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -145,6 +146,11 @@ def test_management_api__schemathesis__no_server_errors_and_conformant_bodies(
     # Given the seeded world and the schema the application serves
     world = add_flags_objects(build_world())
     ids = _seeded_ids(world)
+    ids["webhooks"] = Webhook.objects.create(
+        organisation=world.organisation,
+        environment=world.environment,
+        url="https://hooks.example.com/flags",
+    ).pk
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
     headers = {"Authorization": world.credentials["org_admin"]}
 

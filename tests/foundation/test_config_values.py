@@ -69,6 +69,7 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("ALLOWED_ADMIN_IP_ADDRESSES", "10.0.0.0/8,office", {}),
     ("ENABLE_GZIP_COMPRESSION", "gzip", {}),
     ("VEXIL_SDK_REFRESH_SECONDS", "0", {}),
+    ("DASHBOARD_POLL_SECONDS", "0.1", {}),
     ("VEXIL_SDK_THREADS", "many", {}),
     ("VEXIL_SDK_IDENTITY_CACHE_MB", "-5", {}),
     ("VEXIL_SDK_PREPARED_STATEMENTS", "perhaps", {}),
@@ -95,9 +96,18 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("AXES_COOLOFF_MINUTES", "half an hour", {}),
     ("AXES_LOCKOUT_PARAMETERS", "ip", {}),
     ("AUTH_THROTTLE_RATE", "10 per minute", {}),
+    ("LOGIN_ACCOUNT_FREE_FAILURES", "0", {}),
+    ("LOGIN_ACCOUNT_DELAY_SECONDS", "-1", {}),
+    ("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", "five minutes", {}),
     ("VEXIL_HOST", "127.0.0.1:8000", {}),
     ("VEXIL_PORT", "http", {}),
     ("VEXIL_WORKERS", "0", {}),
+    ("VEXIL_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8,intranet", {}),
+    ("VEXIL_WEBHOOK_TIMEOUT_SECONDS", "0", {}),
+    ("VEXIL_WEBHOOK_RETRY_DELAYS", "5,-1", {}),
+    ("VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", "0", {}),
+    ("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", "a month", {}),
+    ("VEXIL_WEBHOOK_POLL_SECONDS", "0", {}),
 ]
 # Well-formed but naming nothing importable: the system checks of every command refuse these.
 BAD_CLASSES = [

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.sites.models import Site
 from django.test import Client, override_settings
 
+from vexil.environments.models import Environment, EnvironmentAPIKey
+from vexil.organisations.models import OrganisationMembership, OrganisationRole
 from vexil.users.models import SetupToken, User
 from vexil.users.services import setup_token_issue
 
@@ -105,3 +109,37 @@ def test_admin__address_inside_allowed__served() -> None:
 
 def test_admin__no_restriction__served() -> None:
     assert Client(REMOTE_ADDR="192.0.2.7").get("/admin/login/").status_code == 200
+
+
+def test_init_page__form__plain_help_texts_and_name_not_called_first_name() -> None:
+    content = Client().get(INIT).content.decode()
+    assert "`" not in content
+    assert "first name" not in content.lower()
+    assert '<label for="id_username">Your name</label>' in content
+
+
+def test_init_page__valid_token__ends_on_keys_and_next_step() -> None:
+    # Given
+    token = setup_token_issue()
+    assert token
+    # When
+    response = Client().post(INIT, _form(token))
+    # Then: the administrator has a workspace and the page shows its working keys
+    assert response.status_code == 201
+    content = response.content.decode()
+    user = User.objects.get()
+    membership = OrganisationMembership.objects.get(user=user)
+    assert membership.role == OrganisationRole.ADMIN
+    environments = Environment.objects.filter(project__organisation=membership.organisation)
+    assert sorted(environments.values_list("name", flat=True)) == ["Development", "Production"]
+    for environment in environments:
+        assert f"<code>{environment.api_key}</code>" in content
+        server_key = re.search(
+            rf"<th scope=\"row\">{environment.name}</th><td><code>[^<]+</code></td>"
+            r"<td><code>(ser\.[^<]+)</code>",
+            content,
+        )
+        assert server_key, content
+        assert EnvironmentAPIKey.objects.get(environment=environment).matches(server_key[1])
+    assert "bootstrap --email ada@example.com --json" in content
+    assert '<a href="/">Continue to the dashboard</a>' in content

@@ -7,6 +7,7 @@ from vexil.audit.models import AuditAction, AuditLog
 from vexil.environments.models import Environment
 from vexil.projects.models import Project
 from vexil.users.models import User
+from vexil.webhooks import services as webhook_services
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,11 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Write one audit row; call it inside the service's transaction, after the change."""
-    return AuditLog.objects.create(
+    """Write one audit row; call it inside the service's transaction, after the change.
+
+    On commit, the organisation's webhooks hear of it (``AUDIT_LOG_CREATED``).
+    """
+    row = AuditLog.objects.create(
         organisation_id=organisation_id,
         project=project or (environment.project if environment else None),
         environment=environment,
@@ -53,3 +57,5 @@ def audit_record(
         before=before,
         after=after,
     )
+    webhook_services.audit_log_created(row=row)
+    return row

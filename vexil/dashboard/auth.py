@@ -20,6 +20,7 @@ from vexil.dashboard.forms.auth import AccountForm, PasswordChangeForm, SignInFo
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.users import services
+from vexil.users.backends import SESSION_BACKEND
 from vexil.users.throttles import auth_attempt_allowed
 
 _TOO_MANY = "Too many attempts from this address. Please wait a minute and try again."
@@ -54,7 +55,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             form.add_error(None, "The email or password is not correct.")
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=SESSION_BACKEND)
             return HttpResponseRedirect(_next_url(request))
     status = 400 if request.method == "POST" else 200
     return _sign_in_page(request, form, status=status)
@@ -81,7 +82,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             except services.RegistrationClosedError:
                 form.add_error(None, "Registration is closed.")
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=SESSION_BACKEND)
                 return redirect("dashboard:home")
     status = 400 if request.method == "POST" else 200
     return render_page(request, "dashboard/auth/sign_up.html", None, {"form": form}, status=status)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from vexil.dashboard import audit, auth, compare, evaluate, features, identities, navigation
+from vexil.dashboard import (
+    audit,
+    auth,
+    compare,
+    evaluate,
+    features,
+    identities,
+    navigation,
+    segments,
+)
 
 app_name = "dashboard"
 
@@ -67,6 +76,10 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("environments/new/", navigation.environment_new, name="environment-new"),
     path("environments/<str:client_key>/", include(environment_patterns)),
     path("audit/", audit.project_audit, name="project-audit"),
+    path("segments/", segments.segment_list, name="segments"),
+    path("segments/new/", segments.segment_new, name="segment-new"),
+    path("segments/<int:segment_id>/", segments.segment_detail, name="segment"),
+    path("segments/<int:segment_id>/delete/", segments.segment_delete, name="segment-delete"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from vexil.environments.models import Environment
 from vexil.features.models import FeatureSegment
+from vexil.projects.models import Project
 from vexil.segments.models import Condition, Segment, SegmentRule
 
 RuleTree = list[dict[str, Any]]
@@ -54,3 +55,16 @@ def segment_overrides_of(
         .select_related("feature", "segment", "environment")
         .order_by("environment_id", "feature_id", "id")
     )
+
+
+def segments_search(project: Project, query: str = "") -> QuerySet[Segment]:
+    """The project's segments by name, each with ``override_count`` (how many segment
+    overrides use it, in every environment): one query per page."""
+    segments = Segment.objects.filter(project=project)
+    if query:
+        segments = segments.filter(name__icontains=query)
+    return segments.annotate(override_count=Count("feature_segments")).order_by("name", "id")
+
+
+def segment_of_project(project: Project, segment_id: int) -> Segment | None:
+    return Segment.objects.filter(project=project, pk=segment_id).select_related("feature").first()

@@ -41,27 +41,27 @@ def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def _condition_validate(condition: Mapping[str, Any]) -> None:
+def condition_problem(condition: Mapping[str, Any]) -> str | None:
+    """Why a condition cannot be saved, or None: the rule every write of a segment applies,
+    exposed so that a form can show it beside the condition."""
     operator = condition.get("operator")
     if operator not in Operator.values:
-        raise _invalid("rules", f"Unknown operator {operator!r}.")
+        return f"Unknown operator {operator!r}."
     value = condition.get("value")
     value = "" if value is None else str(value)
     if len(value) > CONDITION_VALUE_MAX_LENGTH:
-        raise _invalid(
-            "rules", f"Condition values must be at most {CONDITION_VALUE_MAX_LENGTH} characters."
-        )
+        return f"Condition values must be at most {CONDITION_VALUE_MAX_LENGTH} characters."
     if operator == Operator.REGEX:
         problem = validate_regex(value)
         if problem is not None:
-            raise _invalid("rules", f"Invalid regular expression {value!r}: {problem}")
+            return f"Invalid regular expression {value!r}: {problem}"
     if operator == Operator.PERCENTAGE_SPLIT:
         try:
             percentage = float(value)
         except ValueError:
             percentage = -1
         if not 0 <= percentage <= 100:
-            raise _invalid("rules", "A percentage split needs a value between 0 and 100.")
+            return "A percentage split needs a value between 0 and 100."
     if operator == Operator.MODULO:
         divisor, _, remainder = value.partition("|")
         try:
@@ -69,7 +69,14 @@ def _condition_validate(condition: Mapping[str, Any]) -> None:
         except ValueError:
             valid = False
         if not valid:
-            raise _invalid("rules", "A modulo condition needs a value 'divisor|remainder'.")
+            return "A modulo condition needs a value 'divisor|remainder'."
+    return None
+
+
+def _condition_validate(condition: Mapping[str, Any]) -> None:
+    problem = condition_problem(condition)
+    if problem is not None:
+        raise _invalid("rules", problem)
 
 
 def _rules_validate(rules: Sequence[RuleSpec]) -> None:

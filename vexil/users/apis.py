@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.contrib.auth import logout
@@ -31,6 +32,19 @@ class LockedOut(exceptions.APIException):
     status_code = 429
     default_detail = "Account locked: too many login attempts. Please try again later."
     default_code = "locked_out"
+
+
+class LoginDelayed(exceptions.Throttled):
+    """429 with ``Retry-After``: the account's growing delay after failed logins."""
+
+    default_code = "login_delayed"
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(wait)
+        self.detail = exceptions.ErrorDetail(
+            f"Too many failed logins for this account. Try again in {math.ceil(wait)} seconds.",
+            code=self.default_code,
+        )
 
 
 class IsUser(BasePermission):
@@ -75,6 +89,8 @@ class LoginView(APIView):
         data = _valid(LoginInputSerializer, request)
         try:
             token = services.user_login(request=request._request, **data)
+        except services.LoginDelayedError as delayed:
+            raise LoginDelayed(delayed.retry_after) from None
         except services.LockedOutError:
             raise LockedOut from None
         return Response({"key": token})

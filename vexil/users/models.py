@@ -66,3 +66,34 @@ class SetupToken(models.Model):
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RateLimitBucket(models.Model):
+    """One rate limit's state, shared by every process: GCRA's theoretical arrival time.
+
+    A request at ``now`` is allowed while ``max(tat, now) + period / limit - period <= now``; the
+    difference is the exact wait otherwise. One row per key, updated under a row lock.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    tat = models.FloatField(help_text="Unix time at which the bucket is empty again.")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LoginFailureCount(models.Model):
+    """Failed logins for one e-mail address (an account or not), from any client address.
+
+    After ``LOGIN_ACCOUNT_FREE_FAILURES`` failures, every further failure makes the next attempt
+    wait twice as long as the one before (capped), instead of locking the account: a guesser
+    spread over many addresses slows to a crawl, and the real user can still get in.
+    """
+
+    email = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures} failures"

@@ -14,6 +14,7 @@ from knox.models import AuthToken
 
 from vexil.common.tasks import enqueue
 from vexil.users import tasks
+from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
 from vexil.users.models import SetupToken, User
 from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
 
@@ -84,6 +85,15 @@ class LockedOutError(Exception):
     """django-axes refuses this client: too many failed logins."""
 
 
+class LoginDelayedError(LockedOutError):
+    """This account had too many failed logins: the next attempt must wait ``retry_after``
+    (a kind of lock-out that ends by itself; callers that only know lock-outs answer 429)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 def auth_token_issue(*, user: User) -> str:
     """Issue a new API token for ``user`` and return its plaintext (shown once, stored hashed)."""
     _, token = AuthToken.objects.create(user=user)
@@ -101,6 +111,9 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     user = authenticate(request=request, email=email, password=password)
     if getattr(request, "axes_locked_out", False):
         raise LockedOutError
+    retry_after = getattr(request, RETRY_AFTER_ATTRIBUTE, 0.0)
+    if retry_after:
+        raise LoginDelayedError(retry_after)
     if not isinstance(user, User) or not user.is_active:
         raise ValidationError("Unable to log in with the provided credentials.")
     return user

@@ -5,9 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from vexil.common.invocation import vexil_command
 from vexil.users.forms import InitialiseForm
 from vexil.users.selectors import instance_is_initialised
-from vexil.users.services import InstanceAlreadyInitialisedError, instance_initialise
+from vexil.users.services import InstanceAlreadyInitialisedError
+from vexil.users.workspace import instance_set_up
 
 _TEMPLATE = "users/initialise.html"
 
@@ -25,7 +27,7 @@ def initialise(request: HttpRequest) -> HttpResponse:
             return render(request, _TEMPLATE, {"form": form}, status=status)
         data = form.cleaned_data
         try:
-            instance_initialise(
+            user, workspace = instance_set_up(
                 email=data["email"],
                 password=data["password"],
                 first_name=data["username"],
@@ -34,7 +36,14 @@ def initialise(request: HttpRequest) -> HttpResponse:
             )
         except InstanceAlreadyInitialisedError:
             return _closed(request)
-        return render(request, _TEMPLATE, {"done": True, "email": data["email"]}, status=201)
+        context = {
+            "done": True,
+            "email": user.email,
+            "workspace": workspace,
+            "api_url": request.build_absolute_uri("/api/v1/"),
+            "vexil": vexil_command(),
+        }
+        return render(request, _TEMPLATE, context, status=201)
     return render(request, _TEMPLATE, {"form": form})
 
 

@@ -31,6 +31,7 @@ from vexil.organisations.models import OrganisationMembership
 from vexil.projects.models import Project
 from vexil.tags.models import Tag
 from vexil.users.models import User
+from vexil.webhooks import services as webhook_services
 
 
 def _feature_name_validate(project: Project, name: str, exclude_id: int | None = None) -> str:
@@ -123,6 +124,7 @@ def feature_create(
     default_states_create(features=[feature], environments=list(project.environments.all()))
     project_environments_revision_bump(project_id=project.pk)
     _feature_audit(feature, actor, AuditAction.CREATE, after=_feature_snapshot(feature))
+    webhook_services.feature_defaults_created(feature=feature, actor=actor)
     return feature
 
 
@@ -216,11 +218,14 @@ def feature_update(
 def feature_delete(*, feature: Feature, actor: Actor) -> None:
     """Delete a feature with all its states, options and overrides, in every environment."""
     before = _feature_snapshot(feature)
+    changes = webhook_services.feature_default_changes_begin(feature=feature)
     feature_id = feature.pk
     feature.delete()
     feature.pk = feature_id
     project_environments_revision_bump(project_id=feature.project_id)
     _feature_audit(feature, actor, AuditAction.DELETE, before=before)
+    for change in changes:
+        webhook_services.flag_deleted(change=change, actor=actor)
 
 
 # --- Owners -------------------------------------------------------------------------------------

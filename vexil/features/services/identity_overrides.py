@@ -23,6 +23,7 @@ from vexil.features.services.common import (
 from vexil.features.services.segment_overrides import feature_segment_delete
 from vexil.features.services.states import _override_state_create, _state_audit, _state_snapshot
 from vexil.identities.models import Identity
+from vexil.webhooks import services as webhook_services
 
 
 @transaction.atomic
@@ -47,6 +48,8 @@ def identity_override_create(
     )
     environment_revision_bump(environment_ids=[environment.pk])
     _state_audit(state, actor, AuditAction.CREATE, after=_state_snapshot(state))
+    change = webhook_services.flag_change_begin(environment=environment, state=None)
+    webhook_services.flag_updated(change=change, state=state, actor=actor)
     return state
 
 
@@ -57,13 +60,20 @@ def override_state_delete(*, feature_state: FeatureState, actor: Actor) -> None:
         raise _invalid("non_field_errors", "Environment defaults cannot be deleted.")
     before = _state_snapshot(feature_state)
     state_id = feature_state.pk
+    change = None
     if feature_state.feature_segment_id is not None:
+        # Its webhook event is feature_segment_delete's.
         feature_segment_delete(feature_segment=feature_state.feature_segment, actor=actor)  # type: ignore[arg-type]
     else:
+        change = webhook_services.flag_change_begin(
+            environment=feature_state.environment, state=feature_state
+        )
         feature_state.delete()
     feature_state.pk = state_id
     environment_revision_bump(environment_ids=[feature_state.environment_id])
     _state_audit(feature_state, actor, AuditAction.DELETE, before=before)
+    if change is not None:
+        webhook_services.flag_deleted(change=change, actor=actor)
 
 
 # --- Identity overrides, copied -------------------------------------------------------------------

@@ -26,6 +26,7 @@ from vexil.features.services.common import (
 )
 from vexil.features.services.states import _override_state_create, _state_audit, _state_snapshot
 from vexil.segments.models import Segment
+from vexil.webhooks import services as webhook_services
 
 _PRIORITY_PARKING = 1_000_000
 
@@ -50,6 +51,8 @@ def segment_override_state_create(
     )
     environment_revision_bump(environment_ids=[state.environment_id])
     _state_audit(state, actor, AuditAction.CREATE, after=_state_snapshot(state))
+    change = webhook_services.flag_change_begin(environment=state.environment, state=None)
+    webhook_services.flag_updated(change=change, state=state, actor=actor)
     return state
 
 
@@ -194,9 +197,17 @@ def feature_segment_delete(*, feature_segment: FeatureSegment, actor: Actor) -> 
     """Remove a segment override (slot and state); the weaker ones move up one step."""
     fs = feature_segment
     before = {"priority": fs.priority, "segment": fs.segment_id}
+    state = FeatureState.objects.filter(feature_segment=fs).select_related("environment").first()
+    change = (
+        webhook_services.flag_change_begin(environment=state.environment, state=state)
+        if state is not None
+        else None
+    )
     fs_id = fs.pk
     fs.delete()
     fs.pk = fs_id
     _priorities_write(_ordered_ids(fs.feature_id, fs.environment_id))
     environment_revision_bump(environment_ids=[fs.environment_id])
     _feature_segment_audit(fs, actor, AuditAction.DELETE, before=before)
+    if change is not None:
+        webhook_services.flag_deleted(change=change, actor=actor)

@@ -31,6 +31,7 @@ from vexil.features.services.common import (
     _invalid,
     _Unset,
 )
+from vexil.webhooks import services as webhook_services
 
 
 class StaleFeatureStateError(Exception):
@@ -130,6 +131,9 @@ def feature_state_update(
         if current.updated_at != seen_updated_at:
             raise StaleFeatureStateError(current)
     before = _state_snapshot(feature_state)
+    change = webhook_services.flag_change_begin(
+        environment=feature_state.environment, state=feature_state
+    )
     fields = ["updated_at"]
     if enabled is not None:
         feature_state.enabled = enabled
@@ -148,6 +152,7 @@ def feature_state_update(
         before=before,
         after=_state_snapshot(feature_state),
     )
+    webhook_services.flag_updated(change=change, state=feature_state, actor=actor)
     return feature_state
 
 

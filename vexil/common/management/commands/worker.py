@@ -13,8 +13,19 @@ class Command(BaseCommand):
     help = "Run the Celery worker that executes Vexil's background tasks."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--concurrency", type=int, default=2)
-        parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=2,
+            help="tasks run at the same time (processes or threads; default: 2)",
+        )
+        parser.add_argument(
+            "--pool",
+            default="prefork",
+            choices=["prefork", "threads", "solo"],
+            help="how tasks run: prefork (processes, the default), threads, or solo "
+            "(one at a time, in this process)",
+        )
 
     def handle(self, *args: Any, concurrency: int, pool: str, **options: Any) -> None:
         if not settings.CELERY_BROKER_URL:

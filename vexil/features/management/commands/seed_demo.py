@@ -22,6 +22,7 @@ from vexil.features.services import (
 )
 from vexil.identities.models import TraitValue
 from vexil.identities.services import identities_bulk_create
+from vexil.organisations.models import Organisation
 from vexil.organisations.services import organisation_create
 from vexil.projects.services import project_create
 from vexil.segments.models import Segment
@@ -29,6 +30,7 @@ from vexil.segments.services import segments_bulk_create
 from vexil.users.models import User
 
 SEED = 20_260_801
+DEMO_ORGANISATION = "Demo"
 ACTOR = Actor(api_key_name="seed-demo")
 PLANS = ["free", "pro", "team", "enterprise"]
 COUNTRIES = ["GB", "FR", "DE", "US", "JP", "BR", "IN"]
@@ -115,13 +117,34 @@ def _traits(rng: random.Random, index: int) -> dict[str, TraitValue]:
     }
 
 
+SAMPLE_IDENTITIES = 3  # listed in the output, so a user has identities with traits to try
+
+
 class Command(BaseCommand):
-    help = "Create a deterministic demo organisation with features, segments and identities."
+    help = (
+        "Create a deterministic demo organisation with features, segments and identities, and "
+        "print its keys and a few identities to try. It refuses a name an organisation already "
+        "has; pass --organisation to make another."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--features", type=int, default=100)
-        parser.add_argument("--segments", type=int, default=50)
-        parser.add_argument("--identities", type=int, default=1000, help="per environment")
+        parser.add_argument(
+            "--organisation",
+            default=DEMO_ORGANISATION,
+            help=f"the new organisation's name (default: {DEMO_ORGANISATION!r})",
+        )
+        parser.add_argument(
+            "--features", type=int, default=100, help="features to create (default: 100)"
+        )
+        parser.add_argument(
+            "--segments", type=int, default=50, help="segments to create (default: 50)"
+        )
+        parser.add_argument(
+            "--identities",
+            type=int,
+            default=1000,
+            help="identities with ten traits each, per environment (default: 1000)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -129,6 +152,12 @@ class Command(BaseCommand):
             raise CommandError("Counts cannot be negative.")
         rng = random.Random(SEED)
         with transaction.atomic():
+            existing = Organisation.objects.filter(name=options["organisation"]).first()
+            if existing is not None:
+                raise CommandError(
+                    f"An organisation called {existing.name!r} exists already (id {existing.pk}); "
+                    "nothing was created. Run again with --organisation NAME for another one."
+                )
             result = self._seed(rng, options)
         if connection.vendor == "postgresql":
             # Planner statistics of a bulk load: without them the identify read scanned every
@@ -142,12 +171,14 @@ class Command(BaseCommand):
         for environment in result["environments"]:
             self.stdout.write(
                 f"{environment['name']}: client key {environment['client_key']}, "
-                f"server key {environment['server_key']}"
+                f"server key (shown once) {environment['server_key']}"
             )
+            for identity in environment["identities"]:
+                self.stdout.write(f"  identity {identity['identifier']}: {identity['traits']}")
 
     def _seed(self, rng: random.Random, options: dict[str, Any]) -> dict[str, Any]:
         admin = User.objects.filter(is_superuser=True).order_by("id").first()
-        organisation = organisation_create(name="Demo", creator=admin, actor=ACTOR)
+        organisation = organisation_create(name=options["organisation"], creator=admin, actor=ACTOR)
         project = project_create(organisation=organisation, name="Demo project", actor=ACTOR)
         environments = [
             environment_create(project=project, name=name, actor=ACTOR)
@@ -165,15 +196,16 @@ class Command(BaseCommand):
             if segment_specs
             else []
         )
+        samples = []
         for environment in environments:
             self._overrides(rng, environment, features, segments)
-            self._identities(rng, environment, features, options["identities"])
+            samples.append(self._identities(rng, environment, features, options["identities"]))
         return {
             "organisation": {"id": organisation.pk, "name": organisation.name},
             "project": {"id": project.pk, "name": project.name},
             "environments": [
-                {"name": e.name, "client_key": e.api_key, "server_key": key}
-                for e, key in zip(environments, keys, strict=True)
+                {"name": e.name, "client_key": e.api_key, "server_key": key, "identities": sample}
+                for e, key, sample in zip(environments, keys, samples, strict=True)
             ],
         }
 
@@ -200,16 +232,18 @@ class Command(BaseCommand):
 
     def _identities(
         self, rng: random.Random, environment: Environment, features: list[Feature], count: int
-    ) -> None:
+    ) -> list[dict[str, Any]]:
+        """Create the identities; return the first few, with their traits, for the output."""
         if count == 0:
-            return
-        identities = identities_bulk_create(
-            environment=environment,
-            identities={f"user{index}@example.com": _traits(rng, index) for index in range(count)},
-            actor=ACTOR,
-        )
+            return []
+        traits = {f"user{index}@example.com": _traits(rng, index) for index in range(count)}
+        identities = identities_bulk_create(environment=environment, identities=traits, actor=ACTOR)
+        samples = [
+            {"identifier": identifier, "traits": traits[identifier]}
+            for identifier in list(traits)[:SAMPLE_IDENTITIES]
+        ]
         if not features:
-            return
+            return samples
         for identity in identities[:20]:
             identity_override_create(
                 feature=rng.choice(features),
@@ -219,3 +253,4 @@ class Command(BaseCommand):
                 value="identity-override",
                 actor=ACTOR,
             )
+        return samples

@@ -1,0 +1,241 @@
+"""Webhook writes, and the events other services emit.
+
+Emitting is an explicit line in the service that makes the change. The event's body is built
+from the state as it is then; the outbox rows are written when the transaction commits (so a
+rolled-back change sends nothing), and delivery runs in the background, never in the request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from vexil.audit.models import AuditLog
+from vexil.common import outbound
+from vexil.environments.models import Environment
+from vexil.features.models import Feature, FeatureState
+from vexil.organisations.models import Organisation
+from vexil.users.models import User
+from vexil.webhooks import payloads, tasks, worker
+from vexil.webhooks.models import Webhook, WebhookDelivery, WebhookEventType
+
+
+class ActorLike(Protocol):
+    """What :class:`vexil.audit.services.Actor` offers (imported by shape, to keep audit free)."""
+
+    @property
+    def user(self) -> User | None: ...
+
+    @property
+    def api_key_name(self) -> str: ...
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+def webhook_url_validate(url: str) -> str:
+    try:
+        outbound.check_url(url)
+    except outbound.OutboundRefusedError as refusal:
+        raise ValidationError({"url": [str(refusal)]}) from None
+    return url
+
+
+def secret_generate() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def webhook_create(
+    *,
+    organisation: Organisation,
+    environment: Environment | None = None,
+    url: str,
+    secret: str | None = None,
+    enabled: bool = True,
+    name: str = "",
+) -> Webhook:
+    """Create a webhook; with no ``secret`` given one is generated (``""`` means unsigned)."""
+    return Webhook.objects.create(
+        organisation=organisation,
+        environment=environment,
+        url=webhook_url_validate(url),
+        secret=secret_generate() if secret is None else secret,
+        enabled=enabled,
+        name=name,
+    )
+
+
+def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
+    """Change ``url``, ``secret``, ``enabled`` or ``name``; enabling again clears the failures."""
+    if "url" in changes:
+        webhook_url_validate(changes["url"])
+    if changes.get("enabled") and not webhook.enabled:
+        changes |= {"consecutive_failures": 0, "disabled_reason": ""}
+    for name, value in changes.items():
+        setattr(webhook, name, value)
+    webhook.save(update_fields=[*changes, "updated_at"])
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+
+
+# --- Events -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FlagChange:
+    """A feature state as it was before a change, if any webhook will want to hear of it."""
+
+    environment_id: int
+    organisation_id: int
+    watched: bool
+    previous_state: dict[str, Any] | None
+
+
+def _changed_by(actor: ActorLike) -> str:
+    return actor.user.email if actor.user is not None else actor.api_key_name
+
+
+def _watching(*, organisation_id: int, environment_id: int | None) -> Q:
+    scope = Q(environment__isnull=True)
+    if environment_id is not None:
+        scope |= Q(environment_id=environment_id)
+    return Q(enabled=True, organisation_id=organisation_id) & scope
+
+
+def flag_change_begin(*, environment: Environment, state: FeatureState | None) -> FlagChange:
+    """Call before changing (or creating, ``state=None``) a feature state."""
+    organisation_id = environment.project.organisation_id
+    watched = Webhook.objects.filter(
+        _watching(organisation_id=organisation_id, environment_id=environment.pk)
+    ).exists()
+    previous = payloads.feature_state_data(state) if watched and state is not None else None
+    return FlagChange(environment.pk, organisation_id, watched, previous)
+
+
+def feature_default_changes_begin(*, feature: Feature) -> list[FlagChange]:
+    """:func:`flag_change_begin` for the feature's environment default in each environment."""
+    organisation_id = feature.project.organisation_id
+    if not Webhook.objects.filter(enabled=True, organisation_id=organisation_id).exists():
+        return []
+    states = FeatureState.objects.filter(
+        feature=feature, identity__isnull=True, feature_segment__isnull=True
+    ).select_related("environment__project", "feature__project")
+    return [flag_change_begin(environment=s.environment, state=s) for s in states]
+
+
+def feature_defaults_created(*, feature: Feature, actor: ActorLike) -> None:
+    """``FLAG_UPDATED`` (no previous state) for a new feature's state in each environment."""
+    organisation_id = feature.project.organisation_id
+    if not Webhook.objects.filter(enabled=True, organisation_id=organisation_id).exists():
+        return
+    states = FeatureState.objects.filter(
+        feature=feature, identity__isnull=True, feature_segment__isnull=True
+    ).select_related("environment__project", "feature__project")
+    for state in states:
+        change = flag_change_begin(environment=state.environment, state=None)
+        flag_updated(change=change, state=state, actor=actor)
+
+
+def flag_updated(
+    *, change: FlagChange, state: FeatureState, actor: ActorLike, moment: datetime | None = None
+) -> None:
+    """Emit ``FLAG_UPDATED`` for ``state`` as it is now, against ``change.previous_state``."""
+    if not change.watched:
+        return
+    data = payloads.flag_event_data(
+        new_state=payloads.feature_state_data(state),
+        previous_state=change.previous_state,
+        changed_by=_changed_by(actor),
+        moment=moment or timezone.now(),
+    )
+    _emit_on_commit(WebhookEventType.FLAG_UPDATED, data, change)
+
+
+def flag_deleted(*, change: FlagChange, actor: ActorLike, moment: datetime | None = None) -> None:
+    """Emit ``FLAG_DELETED`` (``new_state`` null) for the state captured in ``change``."""
+    if not change.watched or change.previous_state is None:
+        return
+    data = payloads.flag_event_data(
+        new_state=None,
+        previous_state=change.previous_state,
+        changed_by=_changed_by(actor),
+        moment=moment or timezone.now(),
+    )
+    _emit_on_commit(WebhookEventType.FLAG_DELETED, data, change)
+
+
+def _emit_on_commit(event_type: str, data: dict[str, Any], change: FlagChange) -> None:
+    body = payloads.body_of(event_type, data)
+    transaction.on_commit(
+        lambda: deliveries_create(
+            event_type=event_type,
+            body=body,
+            webhooks=Webhook.objects.filter(
+                _watching(
+                    organisation_id=change.organisation_id, environment_id=change.environment_id
+                )
+            ),
+        )
+    )
+
+
+def audit_log_created(*, row: AuditLog) -> None:
+    """Emit ``AUDIT_LOG_CREATED`` to the organisation's webhooks once ``row`` is committed."""
+    transaction.on_commit(lambda: _audit_log_fan_out(row.pk, row.organisation_id))
+
+
+def _audit_log_fan_out(row_id: int, organisation_id: int) -> None:
+    hooks = Webhook.objects.filter(_watching(organisation_id=organisation_id, environment_id=None))
+    if not hooks.exists():
+        return
+    row = (
+        AuditLog.objects.select_related("author", "environment", "project")
+        .filter(pk=row_id)
+        .first()
+    )
+    if row is not None:
+        data = payloads.audit_log_data(row)
+        deliveries_create(
+            event_type=WebhookEventType.AUDIT_LOG_CREATED,
+            body=payloads.body_of(WebhookEventType.AUDIT_LOG_CREATED, data),
+            webhooks=hooks,
+        )
+
+
+def deliveries_create(
+    *, event_type: str, body: str, webhooks: Sequence[Webhook] | Any
+) -> list[WebhookDelivery]:
+    """One outbox row per webhook for one event (one event id), then wake the deliverer."""
+    event_id = uuid.uuid4()
+    now = timezone.now()
+    rows = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            event_id=event_id,
+            webhook=webhook,
+            event_type=event_type,
+            body=body,
+            next_attempt_at=now,
+        )
+        for webhook in webhooks
+    )
+    if rows:
+        deliveries_dispatch(delivery_ids=[row.pk for row in rows])
+    return rows
+
+
+def deliveries_dispatch(*, delivery_ids: Sequence[uuid.UUID]) -> None:
+    """Hand due deliveries to Celery (with a broker) or wake this process's deliverer."""
+    if settings.CELERY_BROKER_URL:
+        for delivery_id in delivery_ids:
+            tasks.webhook_delivery_attempt.apply_async(args=[str(delivery_id)])
+    elif settings.VEXIL_WEBHOOK_IN_PROCESS_WORKER:
+        worker.wake()
