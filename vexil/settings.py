@@ -543,6 +543,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The SDK endpoints, served in front of Django (vexil.sdk), described statically.
         "vexil.common.openapi.add_sdk_endpoints",
+        # The error responses every management operation can give, in the one error shape.
+        "vexil.common.openapi.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",

@@ -10,7 +10,10 @@ class CommonConfig(AppConfig):
     verbose_name = "Vexil common"
 
     def ready(self) -> None:
-        from vexil.common import checks  # noqa: F401  (registers the system checks)
+        from vexil.common import (
+            checks,  # noqa: F401  (registers the system checks)
+            schema,  # noqa: F401  (registers the OpenAPI extension)
+        )
 
         vexil_logging.configure()
         sentry.configure()

@@ -367,3 +367,54 @@ def add_sdk_endpoints(
     )
     result["tags"] = tags
     return result
+
+
+# --- Error responses of the management operations ------------------------------------------------
+
+ERROR_SCHEMA = "Error"
+_ERRORS: dict[str, str] = {
+    "400": "Bad input: the fields in error, each with its messages (or a body that cannot be "
+    "parsed, or a NUL character in the URL).",
+    "401": "No credentials, or credentials that are invalid, expired or of an unknown scheme.",
+    "403": "Authenticated, but not allowed to do this.",
+    "404": "Nothing here, or nothing the requester may see.",
+    "413": "The request body is too large.",
+    "415": "The body was not read: send JSON with Content-Type: application/json.",
+    "429": "Too many requests; retry after the Retry-After header's seconds.",
+}
+_BODY_ERRORS = ("413", "415")
+_KEY_PARAMETERS = ("api_key", "environment_api_key")
+
+
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every management operation documents the errors it
+    can answer, in the one error shape (``vexil.common.errors``)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas[ERROR_SCHEMA] = {
+        "type": "object",
+        "required": ["detail", "code"],
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        "additionalProperties": {"description": "400: a field in error, with its messages."},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or TAG in operation.get("tags", []):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in _KEY_PARAMETERS:
+                    # What a client key is; also keeps fixed siblings (environments/permissions/)
+                    # from reading as a key.
+                    parameter["schema"] = {"type": "string", "pattern": "^[0-9A-Za-z]{22}$"}
+            codes = [c for c in _ERRORS if c not in _BODY_ERRORS or "requestBody" in operation]
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(
+                    code,
+                    {
+                        "description": _ERRORS[code],
+                        "content": {"application/json": {"schema": _ref(ERROR_SCHEMA)}},
+                    },
+                )
+    return result

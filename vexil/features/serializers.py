@@ -381,6 +381,17 @@ class FeatureSegmentSerializer(serializers.ModelSerializer):
             self.fields[name] = IdField(read_only=self.instance is not None, source=f"{name}_id")
 
 
+class FeatureSegmentUpdateSerializer(FeatureSegmentSerializer):
+    """PUT and PATCH: only the priority changes, so a PUT must give it."""
+
+    priority = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("feature", "segment", "environment"):
+            self.fields[name] = IdField(read_only=True, source=f"{name}_id")
+
+
 class PriorityItemSerializer(serializers.Serializer):
     id = IdField()
     priority = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
