@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -376,6 +377,36 @@ DEFAULT_FROM_EMAIL = env.parsed(
     "noreply@vexil.local",
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery from the outbox (vexil.common.mail): attempts per message, and the first wait between
+# them (doubling each time).
+EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+
+
+# --- The public base URL of every link in an e-mail ---
+def _public_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(value)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _flagsmith_domain(value: str) -> str:
+    """Flagsmith's FLAGSMITH_DOMAIN is a host (and port): https, but http for a loopback host."""
+    value = value.strip().rstrip("/")
+    if "://" in value:
+        return _public_url(value)
+    host = urlsplit(f"//{value}").hostname or ""
+    scheme = "http" if host in ("localhost", "127.0.0.1", "::1") else "https"
+    return _public_url(f"{scheme}://{value}")
+
+
+PUBLIC_URL = env.parsed(
+    "VEXIL_PUBLIC_URL",
+    _public_url,
+    "an http(s) URL such as https://flags.example.com",
+    env.parsed("FLAGSMITH_DOMAIN", _flagsmith_domain, "a host name such as flags.example.com", ""),
+)
 
 # --- Auth ---
 AUTH_PASSWORD_VALIDATORS = [
@@ -410,6 +441,11 @@ USER_CREATE_PERMISSIONS = env.list_of(
     "permission class paths",
     ["rest_framework.permissions.AllowAny"],
 )
+
+# Password reset (Flagsmith's names): token lifetime, and e-mails per address per cool-down.
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=60)
+MAX_PASSWORD_RESET_EMAILS = env.integer("MAX_PASSWORD_RESET_EMAILS", 5, minimum=1)
+PASSWORD_RESET_EMAIL_COOLDOWN = env.integer("PASSWORD_RESET_EMAIL_COOLDOWN", 86400, minimum=1)
 
 # Brute-force protection (django-axes): lock a client IP out after AXES_FAILURE_LIMIT failures.
 AXES_ENABLED = env.boolean("AXES_ENABLED", True)
@@ -495,6 +531,12 @@ def _throttle_rate(value: str) -> str:
     return value
 
 
+PASSWORD_RESET_THROTTLE_RATE = env.parsed(
+    "PASSWORD_RESET_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/hour (per second, min, hour, day)",
+    "10/hour",
+)
 AUTH_THROTTLE_RATE = env.parsed(
     "AUTH_THROTTLE_RATE",
     _throttle_rate,
@@ -528,7 +570,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "vexil.common.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": AUTH_THROTTLE_RATE,
+        "password_reset": PASSWORD_RESET_THROTTLE_RATE,
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vexil API",
@@ -563,6 +608,8 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # How often each process re-reads environment revisions and keys (changes made through another
 # process become visible within this many seconds).
 VEXIL_SDK_REFRESH_SECONDS = env.number("VEXIL_SDK_REFRESH_SECONDS", 0.5, minimum=0.05)
+# Readiness fails (503) in a process whose SDK view has not been refreshed for this long
+VEXIL_SDK_MAX_STALENESS_SECONDS = env.number("VEXIL_SDK_MAX_STALENESS_SECONDS", 10.0, minimum=1)
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
 VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)

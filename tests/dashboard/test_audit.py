@@ -14,6 +14,8 @@ from vexil.features.models import Feature, FeatureState
 from vexil.features.services import feature_state_update
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
+from vexil.segments.models import Segment
+from vexil.segments.services import segment_update
 from vexil.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,18 @@ def test_audit__query_count_does_not_grow_with_rows(
 
     assert response.status_code == 200
     assert len(queries) == 7
+
+
+def test_project_audit__rules_diff__lines_marked_and_escaped(
+    admin_client: Client, project: Project, segment: Segment, actor: Actor
+) -> None:
+    rules = [
+        {"type": "ALL", "conditions": [{"operator": "EQUAL", "property": "x", "value": "<b>"}]}
+    ]
+    segment_update(segment=segment, actor=actor, rules=rules)
+
+    body = admin_client.get(f"/projects/{project.pk}/audit/").content.decode()
+
+    assert "<ins>+         &quot;value&quot;: &quot;&lt;b&gt;&quot;</ins>" in body
+    assert "&quot;property&quot;: &quot;orders&quot;,</del>" in body
+    assert "<b>" not in body

@@ -97,7 +97,7 @@ def test_list__query_count_does_not_grow_with_rows(
         response = admin_client.get(_url(project, environment), {"page": "2"})
 
     assert response.status_code == 200
-    assert len(queries) == 23
+    assert len(queries) == 21
 
 
 def test_poll__unchanged_revision__204(
@@ -420,3 +420,30 @@ def test_feature_page__viewer__no_controls(
     assert "<form" not in body.split("<main", 1)[1]
     assert "may not change" in settings.content.decode()
     assert "Delete feature" not in settings.content.decode()
+
+
+def test_segment_override__variation_weights__saved_and_over_100_refused(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+    actor: Actor,
+) -> None:
+    a = mv_option_create(feature=feature, spec=OptionSpec("a", 0), actor=actor)
+    b = mv_option_create(feature=feature, spec=OptionSpec("b", 0), actor=actor)
+    url = _url(project, environment, f"{feature.pk}/segment-overrides/")
+    base = {"segment": segment.pk, "value": "x", "value_type": "string"}
+
+    refused = admin_client.post(url, {**base, f"weight_{a.pk}": "70", f"weight_{b.pk}": "40"})
+    created = admin_client.post(url, {**base, f"weight_{a.pk}": "70"})
+
+    assert refused.status_code == 400
+    assert "they total 110%" in refused.content.decode()
+    assert created.status_code == 302
+    state = FeatureState.objects.get(feature_segment__segment=segment)
+    weights = {
+        v.multivariate_feature_option_id: v.percentage_allocation
+        for v in state.multivariate_feature_state_values.all()
+    }
+    assert weights == {a.pk: 70, b.pk: 0}

@@ -6,9 +6,9 @@ import contextlib
 import email
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.contrib.sites.models import Site
 from django.core import mail
 from django.db import transaction
 from django.test import Client, override_settings
@@ -22,9 +22,9 @@ from tests.processes import (
     wait_for,
 )
 from vexil.celery import app
+from vexil.common.mail import site_base_url
 from vexil.common.tasks import wait_for_in_process_tasks
 from vexil.users.models import User
-from vexil.users.selectors import site_url
 from vexil.users.services import instance_initialise, setup_token_issue
 
 INIT = "/api/v1/users/config/init/"
@@ -99,8 +99,8 @@ def test_setup_email__transaction_rolled_back__nothing_enqueued(
         ("flags.acme.test", "https://flags.acme.test"),
     ],
 )
-def test_site_url__domain__scheme_by_loopback(domain: str, expected: str) -> None:
-    assert site_url(Site(domain=domain, name="x")) == expected
+def test_site_base_url__domain__scheme_by_loopback(domain: str, expected: str) -> None:
+    assert site_base_url(domain) == expected
 
 
 @pytest.fixture
@@ -151,7 +151,13 @@ def test_setup_email__broker_and_worker__worker_sends_it(broker: str, tmp_path: 
     assert [(m["To"], m["Subject"], m["From"]) for m in messages] == [
         ("ada@example.com", SUBJECT, "noreply@vexil.local")
     ], log.read_text()
-    assert messages[0].get_payload() == EXPECTED_BODY
+    parts: list[Any] = list(messages[0].walk())
+    assert [part.get_content_type() for part in parts] == [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    assert parts[1].get_payload(decode=True).decode() == EXPECTED_BODY
 
 
 def test_worker__no_broker__exits_non_zero_with_reason(tmp_path: Path) -> None:

@@ -56,7 +56,11 @@ def test_readiness__redis_cache__reports_redis(redis_cache: str) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": {"status": "ok"}, "cache": {"status": "ok"}},
+        "checks": {
+            "database": {"status": "ok"},
+            "cache": {"status": "ok"},
+            "sdk_view": {"status": "ok"},
+        },
         "database": connection.vendor,
         "cache": "redis",
     }

@@ -25,7 +25,11 @@ def test_readiness__database_and_cache_up__ok(client: Client) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"database": {"status": "ok"}, "cache": {"status": "ok"}}
+    assert body["checks"] == {
+        "database": {"status": "ok"},
+        "cache": {"status": "ok"},
+        "sdk_view": {"status": "ok"},
+    }
 
 
 @pytest.mark.django_db

@@ -105,7 +105,11 @@ def test_serve__embedded_default__ready_on_sqlite_and_local_cache(embedded: Serv
     assert status == 200
     assert json.loads(body) == {
         "status": "ok",
-        "checks": {"database": {"status": "ok"}, "cache": {"status": "ok"}},
+        "checks": {
+            "database": {"status": "ok"},
+            "cache": {"status": "ok"},
+            "sdk_view": {"status": "ok"},
+        },
         "database": "sqlite",
         "cache": "in-process",
     }
@@ -150,7 +154,11 @@ def test_serve__postgres_and_redis__ready_and_stops_cleanly(
             200,
             {
                 "status": "ok",
-                "checks": {"database": {"status": "ok"}, "cache": {"status": "ok"}},
+                "checks": {
+                    "database": {"status": "ok"},
+                    "cache": {"status": "ok"},
+                    "sdk_view": {"status": "ok"},
+                },
                 "database": "postgresql",
                 "cache": "redis",
             },

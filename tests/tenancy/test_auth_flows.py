@@ -48,7 +48,7 @@ def test_register__admin_only_permissions__anonymous_refused(db: None) -> None:
     ("body", "field"),
     [
         ({"email": "not-an-email", "password": PASSWORD}, "email"),
-        ({"email": "x@example.com", "password": "123"}, "non_field_errors"),
+        ({"email": "x@example.com", "password": "123"}, "password"),
         ({"email": "admin@acme.test", "password": PASSWORD}, "email"),
         ({"password": PASSWORD}, "email"),
     ],

@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from vexil.audit.services import Actor
+from vexil.common.models import OutboundEmail
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -132,3 +133,12 @@ class _ServiceForm(forms.ModelForm):
         if not changes:
             return current
         return self.admin.service_update(obj=current, changes=changes, actor=actor)
+
+
+# --- The common app's own models ---------------------------------------------------------------
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "recipient", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("recipient", "subject")
+    readonly_fields = tuple(field.name for field in OutboundEmail._meta.fields)

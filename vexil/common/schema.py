@@ -1,4 +1,4 @@
-"""OpenAPI extensions of the common layer (loaded by the app's ``ready``)."""
+"""OpenAPI description of the refusing authentication class (loaded by the app's ``ready``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
-class UnrecognisedSchemeAuthenticationScheme(OpenApiAuthenticationExtension):
-    """The class that refuses unknown ``Authorization`` schemes is no scheme of its own: it adds
-    nothing to an operation's security requirements or to the security schemes."""
+class UnrecognisedSchemeRefusal(OpenApiAuthenticationExtension):
+    """No security scheme at all: the class only refuses headers no real scheme accepted.
+
+    An empty ``name`` list registers no component, and no requirement is added to operations.
+    """
 
     target_class = "vexil.common.authentication.UnrecognisedSchemeAuthentication"
     name: list[str] = []

@@ -22,6 +22,7 @@ from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
 from vexil.users.throttles import auth_attempt_allowed
+from vexil.users.two_factor import two_factor_is_active
 
 _TOO_MANY = "Too many attempts from this address. Please wait a minute and try again."
 
@@ -55,6 +56,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             form.add_error(None, "The email or password is not correct.")
         else:
+            if two_factor_is_active(user):
+                # Until this page asks for the code, a password alone must not open a session.
+                form.add_error(None, "This account signs in with a two-factor code.")
+                return _sign_in_page(request, form, status=403)
             login(request, user, backend=SESSION_BACKEND)
             return HttpResponseRedirect(_next_url(request))
     status = 400 if request.method == "POST" else 200

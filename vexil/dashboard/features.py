@@ -7,6 +7,9 @@ refused write changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vexil.dashboard.forms import add_service_errors
@@ -28,6 +33,7 @@ from vexil.dashboard.forms.features import (
 )
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import Scope, environment_scope
+from vexil.dashboard.templatetags.dashboard import state_value_html
 from vexil.features import selectors, services
 from vexil.features.models import Feature, FeatureSegment, FeatureState
 
@@ -73,10 +79,13 @@ def feature_list(request: HttpRequest, project_id: int, client_key: str) -> Http
         project=scope.current_project, environment=environment, query=filters.query()
     )
     page = Paginator(features, PAGE_SIZE).get_page(request.GET.get("page"))
+    row_context = _row_context(scope)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("revision", None)
     context = {
+        **row_context,
+        "rows": _rows(page, row_context["features_url"]),
         "filters": filters,
         "page": page,
         "query_string": query.urlencode(),
@@ -110,7 +119,57 @@ def feature_toggle(
         environment=scope.current_environment,
         query=selectors.FeatureQuery(archived=None),
     ).get(pk=feature.pk)
-    return render(request, "dashboard/features/row.html", {"scope": scope, "feature": row})
+    context = _row_context(scope)
+    context["row"] = _rows([row], context["features_url"])[0]
+    return render(request, "dashboard/features/row.html", context)
+
+
+def _row_context(scope: Scope) -> dict[str, Any]:
+    """What each row of the list needs, computed once per page rather than once per row."""
+    features_url = reverse(
+        "dashboard:features", args=[scope.current_project.pk, scope.current_environment.api_key]
+    )
+    return {"features_url": features_url, "may_update": scope.may_update_feature_state}
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    """One row of the features list, ready to print: Django's template engine costs about half
+    a millisecond per row when it resolves the same lookups itself."""
+
+    feature: Feature
+    url: str
+    enabled: bool
+    value_html: str
+    tags: list[str]
+    owners: list[str]
+    changed: datetime | None
+
+    @property
+    def changed_iso(self) -> str:
+        return self.changed.isoformat() if self.changed else ""
+
+    @property
+    def changed_text(self) -> str:
+        return f"{timezone.localtime(self.changed):%-d %b %Y %H:%M}" if self.changed else ""
+
+
+def _rows(features: Iterable[Feature], features_url: str) -> list[FeatureRow]:
+    rows = []
+    for feature in features:
+        state = feature.environment_state[0] if feature.environment_state else None  # type: ignore[attr-defined]
+        rows.append(
+            FeatureRow(
+                feature=feature,
+                url=f"{features_url}{feature.pk}/",
+                enabled=bool(state and state.enabled),
+                value_html=state_value_html(state),
+                tags=[tag.label for tag in feature.tag_list],  # type: ignore[attr-defined]
+                owners=[user.email for user in feature.owner_list],  # type: ignore[attr-defined]
+                changed=state.updated_at if state else None,
+            )
+        )
+    return rows
 
 
 # --- Create and settings --------------------------------------------------------------------------
@@ -299,7 +358,9 @@ def _detail_page(
         "options": options,
         "overrides": selectors.segment_overrides_of(feature=feature, environment=environment),
         "override_form": override_form
-        or SegmentOverrideForm(segments=list(selectors.segments_for_overrides(feature=feature))),
+        or SegmentOverrideForm(
+            segments=list(selectors.segments_for_overrides(feature=feature)), options=options
+        ),
         "stale": stale,
         "stale_value": value_text(stale.value) if stale else "",
     }
@@ -384,8 +445,10 @@ def segment_override_add(
     _require(scope.may_manage_segment_overrides)
     feature = _feature(scope, feature_id)
     segments = list(selectors.segments_for_overrides(feature=feature))
-    form = SegmentOverrideForm(request.POST, segments=segments)
+    options = selectors.feature_options(feature=feature)
+    form = SegmentOverrideForm(request.POST, segments=segments, options=options)
     if form.is_valid():
+        allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
         try:
             services.segment_override_create(
                 feature=feature,
@@ -394,6 +457,7 @@ def segment_override_add(
                 actor=scope.actor,
                 enabled=form.cleaned_data["enabled"],
                 value=form.cleaned_data["typed_value"],
+                allocations=allocations,
             )
         except ValidationError as error:
             add_service_errors(form, error, default="segment")

@@ -12,7 +12,9 @@ from vexil.dashboard import (
     features,
     identities,
     navigation,
+    organisation_settings,
     segments,
+    settings,
 )
 
 app_name = "dashboard"
@@ -68,6 +70,13 @@ environment_patterns: list[URLPattern | URLResolver] = [
     path("evaluate/", evaluate.evaluate, name="evaluate"),
     path("compare/", compare.compare, name="compare"),
     path("audit/", audit.environment_audit, name="environment-audit"),
+    path("settings/", settings.environment_settings, name="environment-settings"),
+    path("settings/save/", settings.environment_settings_save, name="environment-settings-save"),
+    path("settings/keys/", settings.server_key_create, name="server-key-create"),
+    path(
+        "settings/keys/<int:key_id>/revoke/", settings.server_key_revoke, name="server-key-revoke"
+    ),
+    path("settings/delete/", settings.environment_delete, name="environment-delete"),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -90,6 +99,36 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/", auth.account, name="account"),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
+    path(
+        "organisations/<int:organisation_id>/settings/",
+        organisation_settings.organisation_settings,
+        name="organisation-settings",
+    ),
+    path(
+        "organisations/<int:organisation_id>/settings/save/",
+        organisation_settings.organisation_settings_save,
+        name="organisation-settings-save",
+    ),
+    path(
+        "organisations/<int:organisation_id>/members/<int:membership_id>/role/",
+        organisation_settings.member_role,
+        name="member-role",
+    ),
+    path(
+        "organisations/<int:organisation_id>/master-keys/",
+        organisation_settings.master_key_create,
+        name="master-key-create",
+    ),
+    path(
+        "organisations/<int:organisation_id>/master-keys/<str:key_id>/revoke/",
+        organisation_settings.master_key_revoke,
+        name="master-key-revoke",
+    ),
+    path(
+        "organisations/<int:organisation_id>/delete/",
+        organisation_settings.organisation_delete,
+        name="organisation-delete",
+    ),
     path(
         "organisations/<int:organisation_id>/audit/",
         audit.organisation_audit,

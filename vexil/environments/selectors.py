@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
-from vexil.environments.models import Environment
+from vexil.environments.models import Environment, EnvironmentAPIKey
 from vexil.features.models import (
     Feature,
     FeatureSegment,
@@ -125,3 +125,12 @@ def environments_compare(left: Environment, right: Environment) -> list[FeatureC
         )
         for feature in features
     ]
+
+
+def environment_server_keys(environment: Environment) -> QuerySet[EnvironmentAPIKey]:
+    """The environment's server-side keys, newest first (their digests only: never a secret)."""
+    return EnvironmentAPIKey.objects.filter(environment=environment).order_by("-id")
+
+
+def environment_server_key(environment: Environment, key_id: int) -> EnvironmentAPIKey | None:
+    return environment_server_keys(environment).filter(pk=key_id).first()

@@ -6,6 +6,8 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import connection
+
 from vexil.environments.models import SERVER_KEY_PREFIX, Environment, EnvironmentAPIKey
 
 
@@ -40,6 +42,9 @@ def server_key_prefix(plaintext: str) -> str | None:
 
 class DatabaseKeyLoader:
     """Two queries, whatever the number of environments and keys."""
+
+    def reset(self) -> None:
+        connection.close()
 
     def environments(self) -> Iterator[EnvironmentRow]:
         rows = Environment.objects.values_list(

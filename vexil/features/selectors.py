@@ -56,8 +56,7 @@ def environment_features(
     *, project: Project, environment: Environment, query: FeatureQuery
 ) -> QuerySet[Feature]:
     """The project's features matching ``query``, each with ``environment_state`` (a list of its
-    default state in ``environment``), ``state_updated_at``, ``segment_override_count``, its tags
-    and owners prefetched."""
+    default state in ``environment``), ``state_updated_at``, ``tag_list`` and ``owner_list``."""
     defaults = _environment_defaults(environment).filter(feature=OuterRef("pk"))
     features = Feature.objects.filter(project=project).annotate(
         state_updated_at=Subquery(defaults.values("updated_at")[:1]),
@@ -74,15 +73,14 @@ def environment_features(
         features = features.filter(Exists(defaults.filter(enabled=query.enabled)))
     if query.archived is not None:
         features = features.filter(is_archived=query.archived)
+    # Prefetched into plain lists (to_attr): a template reading ``feature.tags.all`` would build
+    # a queryset per row, which at 50 rows costs more than the queries themselves.
     return features.order_by(*SORTS.get(query.sort, SORTS["name"])).prefetch_related(
-        "tags",
-        "owners",
-        "multivariate_options",
+        Prefetch("tags", queryset=Tag.objects.order_by("label"), to_attr="tag_list"),
+        Prefetch("owners", queryset=User.objects.order_by("email"), to_attr="owner_list"),
         Prefetch(
             "feature_states",
-            queryset=_environment_defaults(environment).prefetch_related(
-                "multivariate_feature_state_values"
-            ),
+            queryset=_environment_defaults(environment),
             to_attr="environment_state",
         ),
     )
@@ -151,3 +149,60 @@ def segments_for_overrides(*, feature: Feature) -> QuerySet[Segment]:
 
 def feature_options(*, feature: Feature) -> list[MultivariateFeatureOption]:
     return list(MultivariateFeatureOption.objects.filter(feature=feature).order_by("id"))
+
+
+# --- The feature list of an environment, as exported (CSV, XLSX, JSON) ---------------------------
+
+FEATURE_EXPORT_COLUMNS: Final = (
+    "name",
+    "type",
+    "enabled",
+    "value",
+    "tags",
+    "owners",
+    "segment_overrides",
+    "description",
+    "archived",
+)
+
+
+def _override_text(feature_segment: FeatureSegment) -> str:
+    states = list(feature_segment.feature_states.all())
+    if not states:
+        return feature_segment.segment.name
+    state = states[0]
+    switch = "on" if state.enabled else "off"
+    return f"{feature_segment.segment.name}: {switch}, {state.value!r}"
+
+
+def environment_feature_export_rows(*, environment: Environment) -> list[tuple[object, ...]]:
+    """One row per feature of the environment's project (:data:`FEATURE_EXPORT_COLUMNS`),
+    archived ones included, by name; segment overrides strongest first. Five queries."""
+    features = environment_features(
+        project=environment.project, environment=environment, query=FeatureQuery(archived=None)
+    )
+    overrides: dict[int, list[str]] = {}
+    for feature_segment in (
+        FeatureSegment.objects.filter(environment=environment)
+        .select_related("segment")
+        .prefetch_related("feature_states")
+        .order_by("feature_id", "priority", "id")
+    ):
+        overrides.setdefault(feature_segment.feature_id, []).append(_override_text(feature_segment))
+    rows: list[tuple[object, ...]] = []
+    for feature in features:
+        state = feature.environment_state[0] if feature.environment_state else None  # type: ignore[attr-defined]
+        rows.append(
+            (
+                feature.name,
+                feature.type,
+                state.enabled if state is not None else None,
+                state.value if state is not None else None,
+                sorted(tag.label for tag in feature.tags.all()),
+                sorted(owner.email for owner in feature.owners.all()),
+                "; ".join(overrides.get(feature.pk, [])),
+                feature.description,
+                feature.is_archived,
+            )
+        )
+    return rows

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+
+from vexil.evaluation import freshness
 
 
 def database() -> str | None:
@@ -29,7 +32,11 @@ def cache_round_trip() -> str | None:
     return None if value == "ok" else "the cache did not return the value just written"
 
 
-CHECKS = {"database": database, "cache": cache_round_trip}
+def sdk_view() -> str | None:
+    return freshness.problem(settings.VEXIL_SDK_MAX_STALENESS_SECONDS)
+
+
+CHECKS = {"database": database, "cache": cache_round_trip, "sdk_view": sdk_view}
 
 
 def run_all() -> dict[str, str | None]:

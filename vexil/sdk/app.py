@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from vexil.environments.services import off_environment_revision, on_environment_revision
+from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
 from vexil.sdk import analytics, compression, cors, endpoints
 from vexil.sdk.caching import cache_headers
@@ -29,6 +30,7 @@ from vexil.sdk.http import (
     read_body,
     send_response,
 )
+from vexil.sdk.reads import UNAVAILABLE
 from vexil.sdk.registry import Registry
 from vexil.sdk.results import IdentityResults
 from vexil.sdk.snapshot import EnvironmentSnapshot, build_snapshot
@@ -48,6 +50,7 @@ ROUTES: dict[str, tuple[str, Handler]] = {
     "traits/bulk": ("PUT", endpoints.traits_bulk),
     "traits/increment-value": ("POST", endpoints.traits_increment),
 }
+RETRY_AFTER = "1"  # seconds, on a 503 while the database is unavailable
 _PATHS = {f"{API}{name}{slash}": name for name in ROUTES for slash in ("/", "")}
 
 
@@ -59,8 +62,12 @@ class SDKApplication:
         self._started = False
         # This process sees its own committed changes at once; other processes within the
         # registry's polling interval.
-        self._on_revision = lambda _ids: context.registry.refresh()
+        self._on_revision = lambda _ids: self._revision_committed()
         on_environment_revision(self._on_revision)
+
+    def _revision_committed(self) -> None:
+        self.context.registry.refresh()
+        self.context.registry.wake()  # the poller builds the new snapshots
 
     async def shutdown(self) -> None:
         """Close the loop's own database connections, then everything else (``close``)."""
@@ -70,6 +77,7 @@ class SDKApplication:
     def close(self) -> None:
         """Stop polling, forget the revision listener and flush buffered analytics."""
         off_environment_revision(self._on_revision)
+        freshness.unregister(self.context.registry.staleness)
         self.context.registry.stop_polling()
         self.context.shutdown()
         analytics.flush()
@@ -102,6 +110,11 @@ class SDKApplication:
                 response = await handler(self.context, request)
         except BodyTooLargeError:
             response = error_response(413, "Request body too large.", "payload_too_large")
+        except UNAVAILABLE as error:
+            logger.debug("SDK endpoint %s: database unavailable (%s)", name, error)
+            response = error_response(
+                503, "The database is unavailable; retry shortly.", "service_unavailable"
+            ).header("retry-after", RETRY_AFTER)
         except Exception:
             logger.exception("SDK endpoint %s failed", name)
             response = error_response(500, "Internal Server Error.", "internal_server_error")
@@ -113,6 +126,7 @@ class SDKApplication:
     def _start(self) -> None:
         if not self._started:
             self._started = True
+            freshness.register(self.context.registry.staleness)
             self.context.registry.start_polling()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

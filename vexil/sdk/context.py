@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from django.db import connection
 
 from vexil.evaluation.keys import EnvironmentRow
-from vexil.sdk.reads import identity_reader
+from vexil.sdk.reads import UNAVAILABLE, database_failed, failure_epoch, identity_reader
 from vexil.sdk.registry import Registry, ResolvedKey
 from vexil.sdk.results import IdentityResults
 from vexil.sdk.snapshot import EnvironmentSnapshot
@@ -97,15 +97,27 @@ def _with_connection(function: Callable[..., T], *args: Any) -> T:
 
     Django's ``close_old_connections`` per call would open a connection per request with SQLite
     (CONN_MAX_AGE=0) and cost a health-check query per request with PostgreSQL. Here the
-    connection is kept for CONNECTION_MAX_AGE_SECONDS and checked only after an error.
+    connection is kept for CONNECTION_MAX_AGE_SECONDS and checked only after an error. After any
+    SDK database failure in this process (``reads.database_failed``), every thread opens a new
+    connection before its next use: one opened before a database restart is dead, and each
+    thread finding that out on a request of its own would answer 503s after the recovery.
     """
     now = time.monotonic()
     opened = getattr(_connection_state, "opened", None)
-    if opened is None or now - opened > CONNECTION_MAX_AGE_SECONDS:
+    epoch = failure_epoch()
+    if (
+        opened is None
+        or now - opened > CONNECTION_MAX_AGE_SECONDS
+        or _connection_state.epoch != epoch
+    ):
         connection.close()
         _connection_state.opened = now
+        _connection_state.epoch = epoch
     try:
         return function(*args)
+    except UNAVAILABLE:
+        database_failed()
+        raise
     finally:
         if connection.errors_occurred:
             if not connection.is_usable():

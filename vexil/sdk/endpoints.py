@@ -17,6 +17,7 @@ from vexil.sdk import identify
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response, error_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
+from vexil.sdk.reads import UNAVAILABLE
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
 UPDATED_AT = "x-flagsmith-document-updated-at"
@@ -93,6 +94,13 @@ async def identities(context: SDKContext, request: Request) -> Response:
         identified = await identify.identify(context, snapshot, parsed, environment.persist_traits)
     except TooManyTraitsError:
         return identify.invalid({"traits": [identify.TOO_MANY_TRAITS]})
+    except UNAVAILABLE:
+        kept = identify.respond_from_cache(
+            snapshot, parsed, is_server=is_server, cache=context.identity_results
+        )
+        if kept is None:
+            raise
+        return kept.header(UPDATED_AT, snapshot.updated_at_header)
     response = identify.respond(
         snapshot, identified, parsed, is_server=is_server, cache=context.identity_results
     )

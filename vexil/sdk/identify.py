@@ -36,7 +36,7 @@ from vexil.identities.models import (
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response, error_response, json_response
 from vexil.sdk.keys import KeyRefusedError, authenticate
-from vexil.sdk.results import IdentityResults, identity_cache_key
+from vexil.sdk.results import IdentityResults, identity_cache_key, request_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
 # Items of one request (traits of an identify call, items of traits/bulk/); docs/sdk.md, "Limits"
@@ -243,13 +243,49 @@ def respond(
     )
     # The same bytes as orjson.dumps({"identifier", "flags": [flag_object...], "traits"}),
     # with each flag's bytes memoised in the snapshot and the whole list cached per identity.
-    flags = _identity_flags(snapshot, outcome, request, is_server=is_server, cache=cache)
+    flags, unshared = _identity_flags(snapshot, outcome, request, is_server=is_server, cache=cache)
+    traits_json = orjson.dumps(traits)
+    if cache is not None and cache.enabled:
+        key = _answer_key(snapshot, request, is_server=is_server)
+        cache.put_answer(key, flags, traits_json, unshared)
+    return _identity_body(request, flags, traits_json)
+
+
+def _identity_body(request: IdentifyRequest, flags: tuple[bytes, ...], traits: bytes) -> Response:
     body = b'{"identifier":%s,"flags":[%s],"traits":%s}' % (
         orjson.dumps(request.identifier),
         b",".join(flags),
-        orjson.dumps(traits),
+        traits,
     )
     return Response(200, body)
+
+
+def respond_from_cache(
+    snapshot: EnvironmentSnapshot,
+    request: IdentifyRequest,
+    *,
+    is_server: bool,
+    cache: IdentityResults,
+) -> Response | None:
+    """The answer given to the same request at the same revision, if this process kept it:
+    what an identify call is served while the database cannot be read."""
+    if request.feature is not None or request.generated:
+        return None
+    found = cache.get_answer(_answer_key(snapshot, request, is_server=is_server))
+    return None if found is None else _identity_body(request, *found)
+
+
+def _answer_key(
+    snapshot: EnvironmentSnapshot, request: IdentifyRequest, *, is_server: bool
+) -> bytes:
+    return request_cache_key(
+        snapshot.environment_id,
+        snapshot.revision,
+        is_server=is_server,
+        identifier=request.identifier,
+        transient=request.transient,
+        traits=[(t.key, t.value, t.transient) for t in request.traits],
+    )
 
 
 def _identity_flags(
@@ -259,7 +295,8 @@ def _identity_flags(
     *,
     is_server: bool,
     cache: IdentityResults | None,
-) -> tuple[bytes, ...]:
+) -> tuple[tuple[bytes, ...], int]:
+    """The flags' bytes, and how many of them the snapshot does not share."""
     traits = outcome.trait_values
     key = None
     if cache is not None and cache.enabled:
@@ -274,7 +311,7 @@ def _identity_flags(
         )
         found = cache.get(key)
         if found is not None:
-            return found
+            return found, 0
     timeouts = regex_timeouts()
     flags, unshared = snapshot.identity_flags_json(
         _evaluate(snapshot, outcome, request, traits), is_server=is_server
@@ -282,7 +319,7 @@ def _identity_flags(
     # A regex that ran out of time under load answered "no match": not a result to keep.
     if key is not None and cache is not None and regex_timeouts() == timeouts:
         cache.put(key, flags, unshared)
-    return flags
+    return flags, unshared
 
 
 def _respond_feature(

@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from vexil.identities.selectors import (
@@ -36,6 +36,31 @@ from vexil.identities.selectors import (
 
 InThread = Callable[..., Coroutine[Any, Any, Any]]
 POSTGRES_POOL_SIZE = 4
+# An identity read that has not answered in this long fails (503), so SDKs fall back at once
+# instead of waiting on a database that is down (docs/reliability.md).
+READ_TIMEOUT_SECONDS = 0.8
+# After a failed read, reads fail at once for this long; the next one tries a new pool.
+RETRY_AFTER_SECONDS = 0.5
+
+
+class DatabaseUnavailableError(Exception):
+    """The database did not answer an SDK read in time; the endpoint answers 503."""
+
+
+# What an SDK endpoint answers with 503 and Retry-After (vexil.sdk.app): the database is down,
+# unreachable or too slow, through this module's readers or Django's connections.
+UNAVAILABLE = (DatabaseUnavailableError, OperationalError, InterfaceError)
+
+_failures = [0]  # SDK database failures in this process so far (an epoch, see failure_epoch)
+
+
+def database_failed() -> None:
+    """Note that an SDK database access failed: connections opened before are suspect."""
+    _failures[0] += 1
+
+
+def failure_epoch() -> int:
+    return _failures[0]
 
 
 class IdentityReader(Protocol):
@@ -122,15 +147,39 @@ class PostgresReader:
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
         self._sql = identity_state_sql()
+        self._failed_until = 0.0
+        self._closing: set[asyncio.Future[None]] = set()
 
     async def read(self, environment_id: int, identifier: str) -> IdentityEvaluationState | None:
-        pool = self._pool or await self._open()
-        async with pool.connection() as connection:
-            cursor = await connection.execute(
-                self._sql, identity_state_parameters(environment_id, identifier)
-            )
-            rows = await cursor.fetchall()
+        from psycopg import InterfaceError, OperationalError
+        from psycopg_pool import PoolTimeout
+
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._failed_until:
+            raise DatabaseUnavailableError("the last identity read failed a moment ago")
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                pool = self._pool or await self._open()
+                async with pool.connection() as connection:
+                    cursor = await connection.execute(
+                        self._sql, identity_state_parameters(environment_id, identifier)
+                    )
+                    rows = await cursor.fetchall()
+        except (OperationalError, InterfaceError, PoolTimeout, TimeoutError, OSError) as error:
+            self._failed_until = loop.time() + RETRY_AFTER_SECONDS
+            database_failed()
+            await self._discard_pool()
+            raise DatabaseUnavailableError(f"{type(error).__name__}: {error}") from error
         return identity_state_from_rows(rows)
+
+    async def _discard_pool(self) -> None:
+        """Close the pool in the background: its connections may be dead, and psycopg's own
+        reconnection backs off for seconds; a new pool connects as soon as the database is up."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            task = asyncio.ensure_future(pool.close(timeout=1))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _open(self) -> Any:
         from psycopg import AsyncConnection
@@ -143,9 +192,15 @@ class PostgresReader:
                 parameters = connections[self._alias].get_connection_params()
                 parameters.pop("cursor_factory", None)  # Django's is a sync cursor
                 parameters["autocommit"] = True  # no transaction to end after each read
+                parameters.setdefault("connect_timeout", 2)
                 if self._prepare:
                     # Planning the statement cost 3/4 of its round trip here (450 -> 115 us).
                     parameters["prepare_threshold"] = 0
+                if self._failed_until:
+                    # After a failure, one plain connection first: a database that is still
+                    # down refuses it at once, where the pool would retry until its timeout.
+                    probe = await AsyncConnection.connect(**parameters)
+                    await probe.close()
                 pool = AsyncConnectionPool(
                     kwargs=parameters,
                     connection_class=AsyncConnection,
@@ -154,7 +209,11 @@ class PostgresReader:
                     open=False,
                     name="vexil-sdk-reads",
                 )
-                await pool.open(wait=True, timeout=10)
+                try:
+                    await pool.open(wait=True, timeout=READ_TIMEOUT_SECONDS)
+                except BaseException:
+                    await pool.close(timeout=0)
+                    raise
                 self._pool = pool
         return self._pool
 
@@ -162,3 +221,5 @@ class PostgresReader:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

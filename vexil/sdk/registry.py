@@ -10,6 +10,12 @@ without Redis.
 
 Keys created since the last poll are found by a database fallback that is rate-limited and backed
 by a negative cache, so a scanner trying random keys cannot turn into database load.
+
+When the database is unreachable (docs/reliability.md), everything already in memory keeps being
+served: the last index, and the last snapshot of each environment even if a newer revision is
+known but cannot be built (a build is retried at most every ``BUILD_RETRY_SECONDS``). The poller
+drops its broken connection after a failure and reconnects on its next poll, logs the outage once
+and the recovery once, and the view's age (``staleness``) is what readiness reports.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from vexil.evaluation.keys import EnvironmentRow, ServerKeyRow, server_key_prefix
+from vexil.sdk.reads import database_failed
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,12 @@ class Loader(Protocol):
     def environments(self) -> Iterable[EnvironmentRow]: ...
 
     def server_keys(self) -> Iterable[ServerKeyRow]: ...
+
+    def reset(self) -> None:
+        """Drop this thread's database connection (after a failure), to reconnect on next use."""
+
+
+BUILD_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -114,6 +127,9 @@ class Registry(Generic[S]):
         self._stopped = threading.Event()
         self._poller: threading.Thread | None = None
         self._loaded = False
+        self._refreshed_at: float | None = None  # monotonic, last successful refresh
+        self._failing_since: float | None = None
+        self._build_retry_at: dict[int, float] = {}
 
     # --- keys ---------------------------------------------------------------------------
     def lookup(self, key: str) -> ResolvedKey | None:
@@ -147,24 +163,48 @@ class Registry(Generic[S]):
 
     # --- snapshots ------------------------------------------------------------------------
     def snapshot(self, environment: EnvironmentRow) -> S:
-        """The snapshot for the environment's current revision, built once per revision."""
-        current = self._snapshots.get(environment.id)
-        if current is not None and current.revision >= environment.revision:
+        """The snapshot for the environment's current revision, built once per revision. If the
+        build fails (the database is unreachable) and an older snapshot exists, that one."""
+        current = self.cached_snapshot(environment)
+        if current is not None:
             return current
         with self._build_lock(environment.id):
             current = self._snapshots.get(environment.id)
-            if current is not None and current.revision >= environment.revision:
+            if current is not None and (
+                current.revision >= environment.revision or self._retry_later(environment.id)
+            ):
                 return current
-            fresh = self._build(environment.id)
+            try:
+                fresh = self._build(environment.id)
+            except Exception:
+                if current is None:
+                    raise
+                self._build_retry_at[environment.id] = time.monotonic() + BUILD_RETRY_SECONDS
+                logger.warning(
+                    "Building revision %d of environment %d failed; serving revision %d",
+                    environment.revision,
+                    environment.id,
+                    current.revision,
+                    exc_info=True,
+                )
+                return current
+            self._build_retry_at.pop(environment.id, None)
             self._snapshots[environment.id] = fresh
             return fresh
 
     def cached_snapshot(self, environment: EnvironmentRow) -> S | None:
-        """The snapshot if it is current, without building (for the async fast path)."""
+        """The snapshot if it is current (or its rebuild failed a moment ago), without building
+        (for the async fast path)."""
         current = self._snapshots.get(environment.id)
-        if current is not None and current.revision >= environment.revision:
+        if current is not None and (
+            current.revision >= environment.revision or self._retry_later(environment.id)
+        ):
             return current
         return None
+
+    def _retry_later(self, environment_id: int) -> bool:
+        retry_at = self._build_retry_at.get(environment_id)
+        return retry_at is not None and time.monotonic() < retry_at
 
     def _build_lock(self, environment_id: int) -> threading.Lock:
         with self._locks_lock:
@@ -172,17 +212,32 @@ class Registry(Generic[S]):
 
     # --- freshness ------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the key index and revisions; forget snapshots of changed environments."""
+        """Reload the key index and revisions; forget snapshots of deleted environments (those
+        of changed ones are replaced when rebuilt, so a failed rebuild can still serve)."""
         with self._refresh_lock:
             environments = list(self._loader.environments())
             server_keys = {row.prefix: row for row in self._loader.server_keys()}
             by_id = {row.id: row for row in environments}
             self._index = _Index({row.client_key: row for row in environments}, by_id, server_keys)
             self._loaded = True
-            for environment_id, snapshot in list(self._snapshots.items()):
-                row = by_id.get(environment_id)
-                if row is None or snapshot.revision < row.revision:
+            for environment_id in list(self._snapshots):
+                if environment_id not in by_id:
                     self._snapshots.pop(environment_id, None)
+            self._refreshed(time.monotonic())
+
+    def _refreshed(self, now: float) -> None:
+        self._refreshed_at = now
+        if self._failing_since is not None:
+            logger.warning(
+                "The SDK key index is current again, after %.1f s of failed refreshes",
+                now - self._failing_since,
+            )
+            self._failing_since = None
+
+    def staleness(self) -> float | None:
+        """Seconds since the index was last read from the database; None before the first read."""
+        refreshed = self._refreshed_at
+        return None if refreshed is None else time.monotonic() - refreshed
 
     def current(self, environment_id: int) -> EnvironmentRow | None:
         return self._index.by_id.get(environment_id)
@@ -193,6 +248,10 @@ class Registry(Generic[S]):
                 return
             self._poller = threading.Thread(target=self._poll, name="vexil-sdk-poller", daemon=True)
             self._poller.start()
+
+    def wake(self) -> None:
+        """Poll now (after this process committed a change) rather than at the next interval."""
+        self._wake.set()
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
@@ -212,5 +271,29 @@ class Registry(Generic[S]):
                 return
             try:
                 self.refresh()
-            except Exception:
-                logger.exception("Refreshing the SDK key index failed; keeping the last one")
+                self._rebuild_changed()
+            except Exception as error:
+                self._loader.reset()
+                database_failed()
+                self._poll_failed(error)
+
+    def _rebuild_changed(self) -> None:
+        """Build the new revision of every environment this process serves, so a change is
+        served within the polling interval (and is built before an outage can prevent it)."""
+        for environment_id, snapshot in list(self._snapshots.items()):
+            row = self._index.by_id.get(environment_id)
+            if row is not None and snapshot.revision < row.revision:
+                self.snapshot(row)
+
+    def _poll_failed(self, error: Exception) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            logger.warning(
+                "Refreshing the SDK key index failed (%s: %s); serving the last one and "
+                "retrying every %.1f s until the database answers",
+                type(error).__name__,
+                str(error).strip(),
+                self.interval,
+            )
+        else:
+            logger.debug("Refreshing the SDK key index failed again", exc_info=True)

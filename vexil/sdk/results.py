@@ -57,6 +57,22 @@ def identity_cache_key(
     )
 
 
+def request_cache_key(
+    environment_id: int,
+    revision: int,
+    *,
+    is_server: bool,
+    identifier: str,
+    transient: bool,
+    traits: Iterable[tuple[str, Any, bool]],
+) -> bytes:
+    """An identify request as sent (identifier and incoming traits), for the answer kept to
+    serve it again while the database cannot be read (``IdentityResults.put_answer``)."""
+    return orjson.dumps(
+        ["request", environment_id, revision, is_server, identifier, transient, list(traits)]
+    )
+
+
 class IdentityResults:
     """Least-recently-used, bounded by approximate bytes; safe to share between threads."""
 
@@ -64,6 +80,10 @@ class IdentityResults:
         self.enabled = max_bytes > 0
         self._cache: LRUCache[bytes, tuple[tuple[bytes, ...], int]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=_cost
+        )
+        # Answers by request, for outages: a quarter of the budget on top
+        self._answers: LRUCache[bytes, tuple[tuple[bytes, ...], int, bytes]] = LRUCache(
+            maxsize=max(max_bytes // 4, 1), getsizeof=_cost
         )
         self._lock = threading.Lock()
 
@@ -83,6 +103,25 @@ class IdentityResults:
             if cost <= self._cache.maxsize:
                 self._cache[key] = (flags, cost)
 
+    def put_answer(
+        self, key: bytes, flags: tuple[bytes, ...], traits: bytes, unshared: int
+    ) -> None:
+        """The last answer to an identify request (``request_cache_key``): its flags (mostly
+        shared with the snapshot) and its traits' JSON."""
+        if not self.enabled:
+            return
+        cost = _ENTRY_OVERHEAD + sys.getsizeof(flags) + unshared + len(traits) + len(key)
+        with self._lock:
+            if cost <= self._answers.maxsize:
+                self._answers[key] = (flags, cost, traits)
+
+    def get_answer(self, key: bytes) -> tuple[tuple[bytes, ...], bytes] | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            found = self._answers.get(key)
+        return None if found is None else (found[0], found[2])
+
     def __len__(self) -> int:
         return len(self._cache)
 
@@ -92,5 +131,6 @@ class IdentityResults:
         return int(self._cache.currsize)
 
 
-def _cost(entry: tuple[tuple[bytes, ...], int]) -> int:
-    return entry[1]
+def _cost(entry: tuple[Any, ...]) -> int:
+    cost: int = entry[1]
+    return cost

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from django.contrib.sites.models import Site
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from vexil.common.models import OutboundEmail
 from vexil.organisations.models import OrganisationMembership, OrganisationRole
-from vexil.users.models import SetupToken, User
+from vexil.users.models import SetupToken, TOTPDevice, User
 
 
 def instance_is_initialised() -> bool:
@@ -40,14 +39,14 @@ def user_get(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
 
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+def two_factor_missing(user: User) -> bool:
+    """``user`` belongs to an organisation that forces two-factor, and has not turned it on."""
+    forced = OrganisationMembership.objects.filter(user=user, organisation__force_2fa=True)
+    return forced.exists() and not TOTPDevice.objects.filter(user=user, is_active=True).exists()
 
 
-def site_url(site: Site) -> str:
-    """The site's base URL, without a trailing slash.
-
-    The Sites framework stores only a domain; a loopback domain is a local install served over
-    plain HTTP, anything else is assumed to sit behind TLS.
-    """
-    scheme = "http" if urlsplit(f"//{site.domain}").hostname in _LOOPBACK_HOSTS else "https"
-    return f"{scheme}://{site.domain}"
+def organisation_emails(*, organisation_id: int) -> QuerySet[OutboundEmail]:
+    """The outbox records of e-mails sent for an organisation, newest first."""
+    return OutboundEmail.objects.filter(organisation_id=organisation_id).order_by(
+        "-created_at", "-id"
+    )

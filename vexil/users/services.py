@@ -4,7 +4,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
@@ -12,11 +11,14 @@ from django.db import transaction
 from django.http import HttpRequest
 from knox.models import AuthToken
 
-from vexil.common.tasks import enqueue
-from vexil.users import tasks
+from vexil.common.mail import email_queue, public_base_url
+from vexil.users import two_factor
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
 from vexil.users.models import SetupToken, User
+from vexil.users.passwords import password_set, password_validate
 from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
+
+INSTANCE_INITIALISED_SUBJECT = "Your Vexil install is set up"
 
 
 class InstanceAlreadyInitialisedError(Exception):
@@ -42,10 +44,12 @@ def instance_initialise(
     last_name: str = "",
     site_name: str = "",
     site_domain: str = "",
+    request: HttpRequest | None = None,
 ) -> User:
     """Create the first superuser and name the site; refuse once the install is set up.
 
-    On commit, the new administrator is e-mailed that the install is ready.
+    On commit, the new administrator is e-mailed that the install is ready (links from
+    :func:`vexil.common.mail.public_base_url`, the request's host when there is one).
     """
     # The site row doubles as the first-run mutex: two racing requests queue on its row lock, and
     # the second then sees the superuser the first created.
@@ -58,7 +62,14 @@ def instance_initialise(
     if site_name or site_domain:
         site_update(name=site_name, domain=site_domain)
     SetupToken.objects.all().delete()
-    enqueue(tasks.instance_initialised_email_send, user_id=user.pk)
+    email_queue(
+        kind="instance_initialised",
+        recipient=user.email,
+        subject=INSTANCE_INITIALISED_SUBJECT,
+        template="users/emails/instance_initialised",
+        context={"user": user},
+        base_url=public_base_url(request),
+    )
     return user
 
 
@@ -119,9 +130,22 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     return user
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> str:
-    """:func:`user_authenticate`, then a new token."""
+def user_login(*, request: HttpRequest, email: str, password: str) -> dict[str, str]:
+    """:func:`user_authenticate`, then a new token: ``{"key"}``. With two-factor on, no token
+    yet but ``{"ephemeral_token", "method": "app"}`` for :func:`user_login_with_code`."""
     user = user_authenticate(request=request, email=email, password=password)
+    if two_factor.two_factor_is_active(user):
+        return {"ephemeral_token": two_factor.ephemeral_token_issue(user=user), "method": "app"}
+    return {"key": _login_complete(request, user)}
+
+
+def user_login_with_code(*, request: HttpRequest, ephemeral_token: str, code: str) -> str:
+    """The second step of a two-factor login: a new token for a valid code."""
+    user = two_factor.login_with_code(ephemeral_token=ephemeral_token, code=code)
+    return _login_complete(request, user)
+
+
+def _login_complete(request: HttpRequest, user: User) -> str:
     # Signals Django and axes listen to: last_login, and axes resetting this client's failures.
     user_logged_in.send(sender=User, request=request, user=user)
     return auth_token_issue(user=user)
@@ -157,7 +181,7 @@ def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: 
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this e-mail address already exists."]})
     candidate = User(email=email, first_name=first_name, last_name=last_name)
-    validate_password(password, user=candidate)
+    password_validate(password, user=candidate, field="password")
     return User.objects.create_user(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
@@ -186,13 +210,11 @@ def user_update(*, user: User, **changes: str) -> User:
 def user_password_set(
     *, user: User, current_password: str, new_password: str, keep: AuthToken | None = None
 ) -> None:
-    """Change a password; every other token of the user stops working."""
+    """Change a password; every other token and session of the user stops working."""
     if not user.check_password(current_password):
         raise ValidationError({"current_password": ["This password is not correct."]})
-    validate_password(new_password, user=user)
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    auth_tokens_revoke_all(user=user, keep=keep)
+    password_validate(new_password, user=user)
+    password_set(user=user, password=new_password, keep=keep, how="changed")
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ def initialise(request: HttpRequest) -> HttpResponse:
                 first_name=data["username"],
                 site_name=data["site_name"],
                 site_domain=data["site_domain"],
+                request=request,
             )
         except InstanceAlreadyInitialisedError:
             return _closed(request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
@@ -62,14 +63,18 @@ def instance_set_up(
     site_domain: str = "",
     organisation_name: str | None = None,
     project_name: str | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[User, Workspace]:
-    """Create the first administrator and their starter workspace, with new server-side keys."""
+    """Create the first administrator and their starter workspace, with new server-side keys.
+
+    ``request`` (the first-run page's) gives the set-up e-mail's links their host."""
     user = instance_initialise(
         email=email,
         password=password,
         first_name=first_name,
         site_name=site_name,
         site_domain=site_domain,
+        request=request,
     )
     workspace = workspace_ensure(
         user=user, organisation_name=organisation_name, project_name=project_name

@@ -61,6 +61,8 @@ class FeatureFilterForm(DashboardForm):
         self.fields["owner"].choices = [("", "Anyone")] + [  # type: ignore[attr-defined]
             (user.pk, user.email) for user in owners
         ]
+        if not tags:
+            del self.fields["tag"]
 
     def query(self) -> FeatureQuery:
         """The query for valid input; the default query (everything, by name) otherwise."""
@@ -69,7 +71,7 @@ class FeatureFilterForm(DashboardForm):
         data = self.cleaned_data
         return FeatureQuery(
             search=data["search"].strip(),
-            tag_ids=tuple(data["tag"]),
+            tag_ids=tuple(data.get("tag", ())),
             owner_id=data["owner"],
             enabled=_ENABLED.get(data["enabled"]),
             archived=_ARCHIVED[data["archived"]],
@@ -245,10 +247,40 @@ class SegmentOverrideForm(TypedValueForm):
     enabled = forms.BooleanField(label="On for this segment", required=False)
     field_order = ["segment", "enabled", "value", "value_type"]
 
-    def __init__(self, *args: Any, segments: Sequence[Segment] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        segments: Sequence[Segment] = (),
+        options: Sequence[MultivariateFeatureOption] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.segment_objects = {segment.pk: segment for segment in segments}
         self.fields["segment"].choices = [(s.pk, s.name) for s in segments]  # type: ignore[attr-defined]
+        self.options = {f"weight_{option.pk}": option for option in options}
+        for name, option in self.options.items():
+            self.fields[name] = forms.FloatField(
+                label=f"Weight of {value_text(option.value) or 'no value'} (%)",
+                min_value=0,
+                max_value=100,
+                required=False,
+                help_text="Empty: the environment's weight.",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        total = sum(cleaned.get(name) or 0 for name in self.options)
+        if total > 100:
+            raise forms.ValidationError(f"Weights must total 100% or less (they total {total:g}%).")
+        return cleaned
 
     def selected_segment(self) -> Segment:
         return self.segment_objects[self.cleaned_data["segment"]]
+
+    def weights(self) -> list[tuple[MultivariateFeatureOption, float]]:
+        """The weights the user gave (the others follow the environment's)."""
+        return [
+            (option, self.cleaned_data[name])
+            for name, option in self.options.items()
+            if self.cleaned_data.get(name) is not None
+        ]

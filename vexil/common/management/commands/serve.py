@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from granian.constants import Interfaces
-from granian.server import Server
 
+from vexil.common.granian_server import ResilientServer
 from vexil.common.invocation import vexil_command
 from vexil.common.logging import logging_dict_config
 from vexil.users.services import setup_token_issue
@@ -110,7 +110,7 @@ class Command(BaseCommand):
             self._serve(host, port, workers)
 
     def _serve(self, host: str, port: int, workers: int) -> None:
-        Server(
+        ResilientServer(
             target="vexil.asgi:application",
             address=host,
             port=port,
@@ -145,7 +145,7 @@ class Command(BaseCommand):
             write(f"  open {url}/api/v1/users/config/init/ with the one-time setup token {token}")
             write(f"  or run: {vexil_command()} bootstrap --email you@example.com")
         else:
-            write(f"Sign in at {url}/admin/ ; API docs at {url}/api/v1/docs/")
+            write(f"Sign in at {url}/ ; API docs at {url}/api/v1/docs/")
         # stdout is block-buffered when it is a pipe or a file (containers, systemd); flush so
         # the URL and setup token never wait on whatever the server does with its streams.
         self.stdout.flush()
