@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -420,3 +422,46 @@ def test_feature_page__viewer__no_controls(
     assert "<form" not in body.split("<main", 1)[1]
     assert "may not change" in settings.content.decode()
     assert "Delete feature" not in settings.content.decode()
+
+
+def test_segment_override__variation_weights__saved_and_over_100_refused(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+    actor: Actor,
+) -> None:
+    a = mv_option_create(feature=feature, spec=OptionSpec("a", 0), actor=actor)
+    b = mv_option_create(feature=feature, spec=OptionSpec("b", 0), actor=actor)
+    url = _url(project, environment, f"{feature.pk}/segment-overrides/")
+    base = {"segment": segment.pk, "value": "x", "value_type": "string"}
+
+    refused = admin_client.post(url, {**base, f"weight_{a.pk}": "70", f"weight_{b.pk}": "40"})
+    created = admin_client.post(url, {**base, f"weight_{a.pk}": "70"})
+
+    assert refused.status_code == 400
+    assert "they total 110%" in refused.content.decode()
+    assert created.status_code == 302
+    state = FeatureState.objects.get(feature_segment__segment=segment)
+    weights = {
+        v.multivariate_feature_option_id: v.percentage_allocation
+        for v in state.multivariate_feature_state_values.all()
+    }
+    assert weights == {a.pk: 70, b.pk: 0}
+
+
+def test_detail__state_and_override_forms__every_id_unique(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+) -> None:
+    # Given a page with the state form and the segment-override form (both have a value field)
+    body = admin_client.get(_url(project, environment, f"{feature.pk}/")).content.decode()
+
+    # Then no two elements share an id, so every label names its own input
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert 'for="id_override_value"' in body
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

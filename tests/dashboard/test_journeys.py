@@ -90,7 +90,8 @@ def test_create_project_and_feature__switch_on_in_production__sdk_sees_it(
     switch = page.get_by_role("switch", name="new_checkout", exact=True)
     expect(switch).not_to_be_checked()
     assert_accessible(page)
-    switch.check()
+    switch.focus()
+    page.keyboard.press("Space")  # the keyboard, as a screen-reader user would
     expect(page.get_by_role("switch", name="new_checkout", exact=True)).to_be_checked()
 
     assert wait_for(
@@ -151,6 +152,10 @@ def test_viewer__cannot_switch_in_the_page_or_by_replaying_the_post(
     switch = page.get_by_role("switch", name=feature.name, exact=True)
     expect(switch).to_be_disabled()
     expect(page.get_by_role("link", name="Create feature")).to_have_count(0)
+    assert_accessible(page)
+    # On a phone: nothing wider than the screen but the table, which scrolls in its frame.
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page)
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     response = page.request.post(

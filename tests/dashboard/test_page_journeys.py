@@ -13,9 +13,11 @@ from tests.dashboard.browser import DashboardServer, assert_accessible, sign_in
 from tests.dashboard.conftest import PASSWORD
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment, EnvironmentAPIKey
+from vexil.environments.services import environment_create
 from vexil.features.models import Feature
 from vexil.features.services import segment_override_create
 from vexil.identities.models import Identity
+from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.segments.models import Segment
 from vexil.users.models import User
@@ -155,3 +157,30 @@ def test_server_side_key__shown_once(
     expect(page.get_by_text(plaintext)).to_have_count(0)
     page.get_by_role("button", name="Revoke key backend").click()
     expect(page.get_by_text("No server-side keys.")).to_be_visible()
+
+
+def test_compare_and_organisation_settings__accessible(
+    page: Page,
+    dashboard_server: DashboardServer,
+    organisation: Organisation,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    actor: Actor,
+) -> None:
+    production = environment_create(project=project, name="Production", actor=actor)
+    sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
+    page.goto(_environment_page(dashboard_server, project, environment) + "compare/")
+    page.get_by_label("Compare with", exact=True).select_option(label=production.name)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.get_by_role("table")).to_contain_text(feature.name)
+    assert_accessible(page)
+
+    page.goto(dashboard_server(f"/organisations/{organisation.pk}/"))
+    page.get_by_role("link", name="Settings", exact=True).click()
+    expect(page.get_by_label("Role of owner@example.com")).to_have_value("ADMIN")
+    assert_accessible(page)
+    page.get_by_label("Master API key name").fill("ci")
+    page.get_by_role("button", name="Create master API key").click()
+    expect(page.get_by_label("New master API key")).not_to_have_value("")
+    assert_accessible(page)

@@ -264,7 +264,11 @@ def _request(world: World, case: Case, principal: str) -> tuple[int, Any, bool]:
                 content_type="application/json",
                 HTTP_ACCEPT="application/json",
             )
-            data = response.json() if response.content else None
+            if response.streaming:  # an export: read it all (inside the transaction), keep none
+                b"".join(response.streaming_content)  # type: ignore[attr-defined]
+                data = None
+            else:
+                data = response.json() if response.content else None
             outcome = (response.status_code, data, case.snapshot(world) != before)
             raise _RollbackError
     except _RollbackError:

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core import mail
 from flagsmith.webhooks import verify_signature
 from rest_framework.test import APIClient
 
 from tests.webhooks.conftest import Receiver, Reply, deliver_all
 from vexil.audit.services import Actor
+from vexil.common.models import OutboundEmail
 from vexil.environments.models import Environment
 from vexil.features.models import Feature, FeatureState
 from vexil.features.services import feature_delete, feature_state_update
@@ -321,7 +321,6 @@ def test_failures__in_a_row__webhook_disabled_and_organisation_told(
 ) -> None:
     # Given a limit of two failed deliveries and a receiver that refuses everything
     settings.VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = 2
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     organisation.webhook_notification_email = "alerts@example.com"
     organisation.save(update_fields=["webhook_notification_email"])
     receiver.replies += [Reply(410), Reply(410)]
@@ -342,9 +341,12 @@ def test_failures__in_a_row__webhook_disabled_and_organisation_told(
         "FAILED",
         "FAILED",
     ]
-    [message] = mail.outbox
-    assert message.to == ["alerts@example.com"]
-    assert receiver.url() in message.body
+    [message] = OutboundEmail.objects.filter(kind="webhook_disabled")
+    assert message.recipient == "alerts@example.com"
+    assert message.organisation_id == organisation.pk
+    assert message.subject == "Vexil webhook disabled"
+    assert f"The webhook {receiver.url()} of the environment Development" in message.body_text
+    assert "Disabled after 2 failed deliveries in a row: HTTP 410." in message.body_text
 
 
 def test_success__resets_failure_count(

@@ -3,25 +3,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
 
 from vexil.audit import selectors
 from vexil.audit.filters import AuditLogFilter
 from vexil.audit.models import AuditLog
 from vexil.audit.serializers import AuditLogDetailSerializer, AuditLogSerializer
+from vexil.common.exports import (
+    TABULAR_RENDERERS,
+    ExportMixin,
+    streaming_export,
+    tabular_renderer,
+)
 from vexil.organisations.models import Organisation
 from vexil.permissions import selectors as permission_selectors
 from vexil.permissions.drf import HasOrganisationPermission, request_principal
 from vexil.permissions.keys import OrganisationPermission, ProjectPermission
 
 
-class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditLogViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
+    """The audit log; lists also export as CSV or XLSX (``Accept`` or ``?format=csv|xlsx``),
+    every matching row, unpaginated, streamed."""
+
     permission_classes = (IsAuthenticated,)
     filterset_class = AuditLogFilter
     lookup_value_regex = r"\d+"
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer, *TABULAR_RENDERERS)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        renderer = tabular_renderer(request)
+        if renderer is None:
+            return super().list(request, *args, **kwargs)
+        rows = self.filter_queryset(self.get_queryset())
+        return streaming_export(
+            renderer,
+            filename="audit-log",
+            header=selectors.EXPORT_COLUMNS,
+            rows=selectors.audit_log_export_rows(rows),
+        )
 
     def get_serializer_class(self) -> type[AuditLogSerializer]:
         return AuditLogDetailSerializer if self.action == "retrieve" else AuditLogSerializer

@@ -14,10 +14,10 @@ class UnrecognisedSchemeRefusal(OpenApiAuthenticationExtension):
     """
 
     target_class = "vexil.common.authentication.UnrecognisedSchemeAuthentication"
-    name: list[str] = []  # type: ignore[assignment]
+    name: list[str] = []
 
-    def get_security_requirement(self, auto_schema: Any) -> None:
-        return None
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return []
 
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         return []

@@ -21,7 +21,9 @@ from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
+from vexil.users.selectors import instance_is_initialised
 from vexil.users.throttles import auth_attempt_allowed
+from vexil.users.two_factor import two_factor_is_active
 
 _TOO_MANY = "Too many attempts from this address. Please wait a minute and try again."
 
@@ -55,6 +57,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             form.add_error(None, "The email or password is not correct.")
         else:
+            if two_factor_is_active(user):
+                # Until this page asks for the code, a password alone must not open a session.
+                form.add_error(None, "This account signs in with a two-factor code.")
+                return _sign_in_page(request, form, status=403)
             login(request, user, backend=SESSION_BACKEND)
             return HttpResponseRedirect(_next_url(request))
     status = 400 if request.method == "POST" else 200
@@ -62,7 +68,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> HttpResponse:
-    context = {"form": form, "next": _next_url(request)}
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "needs_first_run": not instance_is_initialised(),
+    }
     return render_page(request, "dashboard/auth/sign_in.html", None, context, status=status)
 
 

@@ -358,7 +358,9 @@ def _detail_page(
         "options": options,
         "overrides": selectors.segment_overrides_of(feature=feature, environment=environment),
         "override_form": override_form
-        or SegmentOverrideForm(segments=list(selectors.segments_for_overrides(feature=feature))),
+        or SegmentOverrideForm(
+            segments=list(selectors.segments_for_overrides(feature=feature)), options=options
+        ),
         "stale": stale,
         "stale_value": value_text(stale.value) if stale else "",
     }
@@ -443,8 +445,10 @@ def segment_override_add(
     _require(scope.may_manage_segment_overrides)
     feature = _feature(scope, feature_id)
     segments = list(selectors.segments_for_overrides(feature=feature))
-    form = SegmentOverrideForm(request.POST, segments=segments)
+    options = selectors.feature_options(feature=feature)
+    form = SegmentOverrideForm(request.POST, segments=segments, options=options)
     if form.is_valid():
+        allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
         try:
             services.segment_override_create(
                 feature=feature,
@@ -453,6 +457,7 @@ def segment_override_add(
                 actor=scope.actor,
                 enabled=form.cleaned_data["enabled"],
                 value=form.cleaned_data["typed_value"],
+                allocations=allocations,
             )
         except ValidationError as error:
             add_service_errors(form, error, default="segment")

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from vexil.features import views
+from vexil.features import export_views, views
 
 router = SimpleRouter()
 router.register(r"projects/(?P<project_pk>\d+)/features", views.FeatureViewSet, basename="feature")
@@ -21,6 +21,11 @@ router.register(
 )
 
 urlpatterns = [
+    path(
+        "environments/<str:environment_api_key>/feature-export/",
+        export_views.EnvironmentFeatureExportView.as_view(),
+        name="environment-feature-export",
+    ),
     path(
         "environments/<str:environment_api_key>/features/<int:feature_pk>/create-segment-override/",
         views.CreateSegmentOverrideView.as_view(),

@@ -14,17 +14,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vexil.users import passwords, services
+from vexil.common.pagination import PageNumberPagination
+from vexil.permissions.drf import request_principal
+from vexil.permissions.selectors import is_organisation_admin
+from vexil.users import passwords, services, two_factor
 from vexil.users.models import User
 from vexil.users.permissions import user_create_permissions
+from vexil.users.selectors import organisation_emails
 from vexil.users.serializers import (
     DeleteAccountInputSerializer,
     LoginInputSerializer,
+    OutboundEmailSerializer,
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
     RegisterInputSerializer,
     SetPasswordInputSerializer,
     TokenOutputSerializer,
+    TwoFactorCodeInputSerializer,
+    TwoFactorLoginInputSerializer,
     UserSerializer,
 )
 from vexil.users.throttles import AuthRateThrottle
@@ -86,16 +93,21 @@ class LoginView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(request=LoginInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={200: TokenOutputSerializer},
+        description='With two-factor on: `{"ephemeral_token", "method": "app"}` for '
+        "`auth/login/code/` instead of a token.",
+    )
     def post(self, request: Request) -> Response:
         data = _valid(LoginInputSerializer, request)
         try:
-            token = services.user_login(request=request._request, **data)
+            answer = services.user_login(request=request._request, **data)
         except services.LoginDelayedError as delayed:
             raise LoginDelayed(delayed.retry_after) from None
         except services.LockedOutError:
             raise LockedOut from None
-        return Response({"key": token})
+        return Response(answer)
 
 
 class LogoutView(APIView):
@@ -182,3 +194,102 @@ class PasswordResetConfirmView(APIView):
         data = _valid(PasswordResetConfirmInputSerializer, request)
         passwords.password_reset_confirm(**data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _two_factor_error(error: two_factor.TwoFactorError, status_code: int = 400) -> Response:
+    """Flagsmith's ``{"error": ...}`` beside the house ``detail`` and ``code``."""
+    body = {"detail": error.message, "code": error.code, "error": error.message}
+    return Response(body, status=status_code)
+
+
+class _TwoFactorView(APIView):
+    permission_classes = (IsAuthenticated, IsUser)
+
+    def run(self, action: Any, **kwargs: Any) -> Any:
+        try:
+            return action(user=_user(self.request), **kwargs)
+        except two_factor.TwoFactorThrottledError as throttled:
+            raise exceptions.Throttled(throttled.wait) from None
+
+
+class TwoFactorActivateView(_TwoFactorView):
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request: Request) -> Response:
+        try:
+            return Response(self.run(two_factor.totp_activate))
+        except two_factor.TwoFactorError as error:
+            return _two_factor_error(error)
+
+
+class TwoFactorConfirmView(_TwoFactorView):
+    @extend_schema(request=TwoFactorCodeInputSerializer, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(TwoFactorCodeInputSerializer, request)
+        try:
+            codes = self.run(two_factor.totp_confirm, code=data["code"])
+        except two_factor.TwoFactorError as error:
+            raise exceptions.ValidationError({"code": [error.message]}) from None
+        return Response({"backup_codes": codes})
+
+
+class TwoFactorDeactivateView(_TwoFactorView):
+    @extend_schema(request=TwoFactorCodeInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(TwoFactorCodeInputSerializer, request)
+        try:
+            self.run(two_factor.totp_deactivate, code=data["code"])
+        except two_factor.TwoFactorError as error:
+            return _two_factor_error(error)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BackupCodesRegenerateView(_TwoFactorView):
+    @extend_schema(request=TwoFactorCodeInputSerializer, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = _valid(TwoFactorCodeInputSerializer, request)
+        try:
+            codes = self.run(two_factor.backup_codes_regenerate, code=data["code"])
+        except two_factor.TwoFactorError as error:
+            return _two_factor_error(error)
+        return Response({"backup_codes": codes})
+
+
+class ActiveMethodsView(APIView):
+    permission_classes = (IsAuthenticated, IsUser)
+
+    @extend_schema(responses={200: None})
+    def get(self, request: Request) -> Response:
+        if two_factor.two_factor_is_active(_user(request)):
+            return Response([{"name": "app", "is_primary": True}])
+        return Response([])
+
+
+class LoginWithCodeView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(request=TwoFactorLoginInputSerializer, responses={200: TokenOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(TwoFactorLoginInputSerializer, request)
+        try:
+            token = services.user_login_with_code(request=request._request, **data)
+        except two_factor.TwoFactorThrottledError as throttled:
+            raise exceptions.Throttled(throttled.wait) from None
+        except two_factor.TwoFactorError as error:
+            return _two_factor_error(error, status.HTTP_401_UNAUTHORIZED)
+        return Response({"key": token})
+
+
+class OrganisationEmailsView(APIView):
+    """The organisation's e-mail outbox, for its administrators: what was sent, what is still
+    queued, and what failed for good with its last error. Anyone else gets 404."""
+
+    @extend_schema(responses=OutboundEmailSerializer(many=True))
+    def get(self, request: Request, organisation_id: int) -> Response:
+        principal = request_principal(request)
+        if not is_organisation_admin(principal, organisation_id):
+            raise exceptions.NotFound
+        paginator = PageNumberPagination()
+        rows = organisation_emails(organisation_id=organisation_id)
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(OutboundEmailSerializer(page, many=True).data)

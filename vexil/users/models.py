@@ -97,3 +97,23 @@ class LoginFailureCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: {self.failures} failures"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238: 6 digits, 30 s, SHA-1, as every app reads).
+
+    The secret must stay readable to check codes; backup codes are stored as password hashes
+    and shown once. ``last_step`` is the time step of the last accepted code: no code of that
+    step or an earlier one is accepted again (no replay).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=False)
+    last_step = models.BigIntegerField(default=0)
+    backup_codes = models.JSONField(default=list, help_text="Hashes of the unused backup codes.")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"authenticator app of {self.user}"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from vexil.common.models import OutboundEmail
 from vexil.organisations.models import OrganisationMembership, OrganisationRole
-from vexil.users.models import SetupToken, User
+from vexil.users.models import SetupToken, TOTPDevice, User
 
 
 def instance_is_initialised() -> bool:
@@ -35,3 +37,16 @@ def organisations_only_administered_by(user: User) -> list[str]:
 
 def user_get(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
+
+
+def two_factor_missing(user: User) -> bool:
+    """``user`` belongs to an organisation that forces two-factor, and has not turned it on."""
+    forced = OrganisationMembership.objects.filter(user=user, organisation__force_2fa=True)
+    return forced.exists() and not TOTPDevice.objects.filter(user=user, is_active=True).exists()
+
+
+def organisation_emails(*, organisation_id: int) -> QuerySet[OutboundEmail]:
+    """The outbox records of e-mails sent for an organisation, newest first."""
+    return OutboundEmail.objects.filter(organisation_id=organisation_id).order_by(
+        "-created_at", "-id"
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from vexil.common.models import OutboundEmail
 from vexil.users.models import User
 
 
@@ -71,3 +72,30 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
     re_new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TwoFactorCodeInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class TwoFactorLoginInputSerializer(serializers.Serializer):
+    ephemeral_token = serializers.CharField(max_length=512)
+    code = serializers.CharField(max_length=32)
+
+
+class OutboundEmailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutboundEmail
+        fields = (
+            "id",
+            "kind",
+            "recipient",
+            "subject",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "updated_at",
+            "sent_at",
+        )
+        read_only_fields = fields

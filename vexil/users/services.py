@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from knox.models import AuthToken
 
 from vexil.common.mail import email_queue, public_base_url
+from vexil.users import two_factor
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
 from vexil.users.models import SetupToken, User
 from vexil.users.passwords import password_set, password_validate
@@ -129,9 +130,22 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     return user
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> str:
-    """:func:`user_authenticate`, then a new token."""
+def user_login(*, request: HttpRequest, email: str, password: str) -> dict[str, str]:
+    """:func:`user_authenticate`, then a new token: ``{"key"}``. With two-factor on, no token
+    yet but ``{"ephemeral_token", "method": "app"}`` for :func:`user_login_with_code`."""
     user = user_authenticate(request=request, email=email, password=password)
+    if two_factor.two_factor_is_active(user):
+        return {"ephemeral_token": two_factor.ephemeral_token_issue(user=user), "method": "app"}
+    return {"key": _login_complete(request, user)}
+
+
+def user_login_with_code(*, request: HttpRequest, ephemeral_token: str, code: str) -> str:
+    """The second step of a two-factor login: a new token for a valid code."""
+    user = two_factor.login_with_code(ephemeral_token=ephemeral_token, code=code)
+    return _login_complete(request, user)
+
+
+def _login_complete(request: HttpRequest, user: User) -> str:
     # Signals Django and axes listen to: last_login, and axes resetting this client's failures.
     user_logged_in.send(sender=User, request=request, user=user)
     return auth_token_issue(user=user)

@@ -17,5 +17,30 @@ urlpatterns = [
         name="auth-reset-password-confirm",
     ),
     path("auth/login/", apis.LoginView.as_view(), name="auth-login"),
+    path("auth/login/code/", apis.LoginWithCodeView.as_view(), name="auth-login-code"),
+    path("auth/app/activate/", apis.TwoFactorActivateView.as_view(), name="auth-mfa-activate"),
+    path(
+        "auth/app/activate/confirm/",
+        apis.TwoFactorConfirmView.as_view(),
+        name="auth-mfa-activate-confirm",
+    ),
+    path(
+        "auth/app/deactivate/", apis.TwoFactorDeactivateView.as_view(), name="auth-mfa-deactivate"
+    ),
+    path(
+        "auth/app/backup-codes/regenerate/",
+        apis.BackupCodesRegenerateView.as_view(),
+        name="auth-mfa-backup-codes",
+    ),
+    path(
+        "auth/mfa/user-active-methods/",
+        apis.ActiveMethodsView.as_view(),
+        name="auth-mfa-active-methods",
+    ),
     path("auth/logout/", apis.LogoutView.as_view(), name="auth-logout"),
+    path(
+        "organisations/<int:organisation_id>/emails/",
+        apis.OrganisationEmailsView.as_view(),
+        name="organisation-emails",
+    ),
 ]

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from vexil.common import outbound
+from vexil.common.mail import email_queue, public_base_url
 from vexil.webhooks import signing
 from vexil.webhooks.models import (
     RESPONSE_LOG_CHARS,
@@ -264,28 +264,30 @@ def _failure_count(webhook: Webhook, error: str) -> None:
     Webhook.objects.filter(pk=webhook.pk).update(
         enabled=False, disabled_reason=reason[:500], updated_at=timezone.now()
     )
-    transaction.on_commit(lambda: _tell_organisation(webhook, reason))
+    _tell_organisation(webhook, reason)
 
 
 def _tell_organisation(webhook: Webhook, reason: str) -> None:
-    recipient = webhook.organisation.webhook_notification_email
+    """Queue the e-mail (the outbox of :mod:`vexil.common.mail`) in the same transaction."""
     logger.warning("Webhook %s (%s) disabled: %s", webhook.pk, webhook.url, reason)
+    recipient = webhook.organisation.webhook_notification_email
     if not recipient:
         return
+    environment = webhook.environment
     where = (
-        f"environment {webhook.environment.name} of project {webhook.environment.project.name}"
-        if webhook.environment is not None
+        f"environment {environment.name} of project {environment.project.name}"
+        if environment is not None
         else f"organisation {webhook.organisation.name}"
     )
-    message = (
-        f"The webhook {webhook.url} of the {where} has been disabled.\n\n"
-        f"{reason}\n\n"
-        "Fix the receiver, then enable the webhook again; its delivery log shows every attempt.\n"
+    email_queue(
+        kind="webhook_disabled",
+        recipient=recipient,
+        subject=FAILURE_SUBJECT,
+        template="webhooks/emails/webhook_disabled",
+        context={"webhook": webhook, "where": where, "reason": reason},
+        base_url=public_base_url(),
+        organisation_id=webhook.organisation_id,
     )
-    try:
-        send_mail(FAILURE_SUBJECT, message, None, [recipient])
-    except Exception:
-        logger.exception("Could not send the webhook-disabled e-mail to %s", recipient)
 
 
 # --- Retention ------------------------------------------------------------------------------

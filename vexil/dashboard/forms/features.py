@@ -216,6 +216,8 @@ class WeightsForm(DashboardForm):
     def __init__(
         self, *args: Any, options: Sequence[MultivariateFeatureOption] = (), **kwargs: Any
     ) -> None:
+        # Shares a page with the segment-override form, which has weight fields of the same names.
+        kwargs.setdefault("auto_id", "id_weights_%s")
         super().__init__(*args, **kwargs)
         self.options = {f"weight_{option.pk}": option for option in options}
         for name, option in self.options.items():
@@ -247,10 +249,42 @@ class SegmentOverrideForm(TypedValueForm):
     enabled = forms.BooleanField(label="On for this segment", required=False)
     field_order = ["segment", "enabled", "value", "value_type"]
 
-    def __init__(self, *args: Any, segments: Sequence[Segment] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        segments: Sequence[Segment] = (),
+        options: Sequence[MultivariateFeatureOption] = (),
+        **kwargs: Any,
+    ) -> None:
+        # Shares a page with the state form: distinct ids keep each label on its own input.
+        kwargs.setdefault("auto_id", "id_override_%s")
         super().__init__(*args, **kwargs)
         self.segment_objects = {segment.pk: segment for segment in segments}
         self.fields["segment"].choices = [(s.pk, s.name) for s in segments]  # type: ignore[attr-defined]
+        self.options = {f"weight_{option.pk}": option for option in options}
+        for name, option in self.options.items():
+            self.fields[name] = forms.FloatField(
+                label=f"Weight of {value_text(option.value) or 'no value'} (%)",
+                min_value=0,
+                max_value=100,
+                required=False,
+                help_text="Empty: the environment's weight.",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        total = sum(cleaned.get(name) or 0 for name in self.options)
+        if total > 100:
+            raise forms.ValidationError(f"Weights must total 100% or less (they total {total:g}%).")
+        return cleaned
 
     def selected_segment(self) -> Segment:
         return self.segment_objects[self.cleaned_data["segment"]]
+
+    def weights(self) -> list[tuple[MultivariateFeatureOption, float]]:
+        """The weights the user gave (the others follow the environment's)."""
+        return [
+            (option, self.cleaned_data[name])
+            for name, option in self.options.items()
+            if self.cleaned_data.get(name) is not None
+        ]
