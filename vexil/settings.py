@@ -194,6 +194,7 @@ MIDDLEWARE = [
     "vexil.common.logging.RequestSecretsMiddleware",
     "vexil.common.middleware.AdminIPRestrictionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vexil.common.middleware.NulCharacterMiddleware",
     "vexil.common.middleware.SecureCookiesOverHTTPSMiddleware",
     "csp.middleware.CSPMiddleware",
     *(["django.middleware.gzip.GZipMiddleware"] if env.boolean("ENABLE_GZIP_COMPRESSION") else []),
@@ -583,6 +584,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The SDK endpoints, served in front of Django (vexil.sdk), described statically.
+        "vexil.common.openapi.add_sdk_endpoints",
+        # The error responses every management operation can give, in the one error shape.
+        "vexil.common.openapi.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",
         "EnvironmentPermissionEnum": "vexil.permissions.keys.EnvironmentPermission",

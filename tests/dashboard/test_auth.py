@@ -17,6 +17,20 @@ def test_home__signed_out__redirects_to_sign_in() -> None:
     assert response["Location"] == "/sign-in/?next=/"
 
 
+def test_sign_in_page__fresh_install__points_to_the_first_run_page() -> None:
+    body = Client().get("/sign-in/").content.decode()
+
+    assert 'href="/api/v1/users/config/init/"' in body
+
+
+def test_sign_in_page__administrator_exists__no_first_run_pointer() -> None:
+    User.objects.create_superuser(email="root@example.com", password=PASSWORD)
+
+    body = Client().get("/sign-in/").content.decode()
+
+    assert "/api/v1/users/config/init/" not in body
+
+
 def test_sign_in_page__labels_and_security_headers() -> None:
     response = Client().get("/sign-in/")
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -447,3 +449,19 @@ def test_segment_override__variation_weights__saved_and_over_100_refused(
         for v in state.multivariate_feature_state_values.all()
     }
     assert weights == {a.pk: 70, b.pk: 0}
+
+
+def test_detail__state_and_override_forms__every_id_unique(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+) -> None:
+    # Given a page with the state form and the segment-override form (both have a value field)
+    body = admin_client.get(_url(project, environment, f"{feature.pk}/")).content.decode()
+
+    # Then no two elements share an id, so every label names its own input
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert 'for="id_override_value"' in body
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

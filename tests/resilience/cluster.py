@@ -48,8 +48,12 @@ class ScratchCluster:
         self.data = self.directory / "pg"
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/vexil"
-        self.start()
-        self._psql("CREATE DATABASE vexil")
+        try:
+            self.start()
+            self._psql("CREATE DATABASE vexil")
+        except BaseException:
+            self.remove()  # never leave a server behind
+            raise
 
     def _run(self, program: str, *args: str) -> None:
         subprocess.run(

@@ -42,7 +42,7 @@ AUDIT_PAGE_SIZE = 50
 RESOURCE_TYPES: dict[str, str] = {
     "organisation": "Organisation",
     "organisation_membership": "Membership",
-    "user": "User",
+    "user": "User account",
     "user_group": "Group",
     "master_api_key": "Master API key",
     "project": "Project",

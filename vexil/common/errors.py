@@ -17,7 +17,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
@@ -78,6 +83,12 @@ def _shape(exc: Exception, response: Response) -> dict[str, Any]:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400, for a request refused before any view (a middleware read the body)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return render_error(request, 413, f"Request body too large: the limit is {limit} bytes.")
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return render_error(request, 400, str(exception))
     return render_error(request, 400)
 
 

@@ -107,12 +107,11 @@ def _header_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
 def _body_secrets(body: bytes, content_type: str) -> list[str]:
     if not body or len(body) > _MAX_BODY_TO_SCAN or "json" not in content_type:
         return []
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return []
     found: list[str] = []
-    _collect_fields(data, found)
+    try:
+        _collect_fields(json.loads(body), found)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to walk: the API refuses it
+        return []
     return found
 
 

@@ -1,9 +1,10 @@
 """Request body parsers for the management API: strict about what they accept, never a 500.
 
-- JSON: nesting deeper than :data:`MAX_JSON_DEPTH` is a 400 (Python's parser would otherwise
+- JSON: a number beyond a double's range (``1e400``, which Python reads as infinity) is a 400;
+  nesting deeper than :data:`MAX_JSON_DEPTH` is a 400 (Python's parser would otherwise
   raise ``RecursionError`` on very deep input, and anything that walks the value later could);
   a NUL character anywhere is a 400 naming the field, on every database (PostgreSQL cannot store
-  one in text, SQLite can; the answer must not depend on which is configured).
+  one in text, SQLite can; the answer must not depend on which is configured). Forms too.
 - Forms: a body that is JSON sent as a form (``curl -d`` without a Content-Type header) is a 415
   that says so, instead of "field required" errors about fields the caller did send; a form with
   more fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` is a 400.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,13 +38,23 @@ class JSONParser(parsers.JSONParser):
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             text = codecs.getreader(encoding)(stream).read()
-            data = json.loads(text, parse_constant=drf_json.strict_constant)
+            data = json.loads(
+                text, parse_constant=drf_json.strict_constant, parse_float=_finite_float
+            )
         except RecursionError:
             raise _too_deep() from None
         except ValueError as error:
             raise exceptions.ParseError(f"JSON parse error - {error}") from None
         check_json_value(data)
         return data
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number beyond a double's range (``1e400``) is refused, not taken as infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"Number out of range: {text[:40]}")
+    return value
 
 
 def check_json_value(data: Any) -> None:
@@ -88,6 +100,10 @@ class FormParser(parsers.FormParser):
             )
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
-            return QueryDict(raw, encoding=encoding)
+            form = QueryDict(raw, encoding=encoding)
         except TooManyFieldsSent as error:
             raise exceptions.ParseError(f"Form parse error - {error}") from None
+        for key, values in form.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise _nul_error(key)
+        return form

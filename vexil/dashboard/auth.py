@@ -21,6 +21,7 @@ from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
+from vexil.users.selectors import instance_is_initialised
 from vexil.users.throttles import auth_attempt_allowed
 from vexil.users.two_factor import two_factor_is_active
 
@@ -67,7 +68,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> HttpResponse:
-    context = {"form": form, "next": _next_url(request)}
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "needs_first_run": not instance_is_initialised(),
+    }
     return render_page(request, "dashboard/auth/sign_in.html", None, context, status=status)
 
 

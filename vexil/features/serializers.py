@@ -5,8 +5,17 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from vexil.common.fields import POSITIVE_INT_MAX, IdField
+from vexil.common.fields import (
+    POSITIVE_INT_MAX,
+    IdField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictStringField,
+)
 from vexil.features.models import (
+    INT32_MAX,
+    INT32_MIN,
+    STRING_VALUE_MAX_LENGTH,
     Feature,
     FeatureSegment,
     FeatureState,
@@ -27,24 +36,54 @@ _TYPED_FIELDS = {
 }
 
 
-def typed_value(data: dict[str, Any], *, default_type: str = ValueType.STRING) -> FeatureValue:
-    """A value given the Flagsmith way: ``{"type": "int", "integer_value": 5}``."""
-    kind = data.get("type") or default_type
+_TYPE_OF_COLUMN = {column: kind for kind, column in _TYPED_FIELDS.items()}
+NOT_A_VALUE = (
+    "Values must be a JSON string, a 32-bit integer, a boolean or null (Flagsmith stores no "
+    "other type): send an object, a list or a decimal number as a string holding its JSON."
+)
+
+
+def typed_value(data: dict[str, Any], *, partial: bool = False) -> FeatureValue:
+    """A value given the Flagsmith way: ``{"type": "int", "integer_value": 5}``.
+
+    Exact or refused: the column of the type must be the one given (or, without ``type``, the only
+    one given), no other column may hold a value, and the value must be of that type.
+    """
+    kind = data.get("type")
+    given = [column for column in _TYPE_OF_COLUMN if column in data]
+    if kind is None:
+        if len(given) > 1:
+            raise serializers.ValidationError({"type": ["Say which of the values is meant."]})
+        kind = _TYPE_OF_COLUMN[given[0]] if given else ValueType.STRING
     if kind not in _TYPED_FIELDS:
         raise serializers.ValidationError({"type": [f"Expected one of {list(_TYPED_FIELDS)}."]})
-    value = data.get(_TYPED_FIELDS[ValueType(kind)])
+    column = _TYPED_FIELDS[ValueType(kind)]
+    if column not in data and (given or "type" in data or partial):
+        raise serializers.ValidationError({column: [f"Required for type {kind!r}."]})
+    others = [c for c in given if c != column and data[c] is not None]
+    if others:
+        raise serializers.ValidationError({c: [f"Not a {kind!r} value."] for c in others})
+    value: FeatureValue = data.get(column)
     if value is not None and value_type_of(value) != kind:
-        raise serializers.ValidationError({_TYPED_FIELDS[ValueType(kind)]: ["Wrong type."]})
+        raise serializers.ValidationError({column: [f"Not a {kind!r} value."]})
     return value
 
 
 @extend_schema_field(
-    {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}], "nullable": True}
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": STRING_VALUE_MAX_LENGTH},
+            {"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX},
+            {"type": "boolean"},
+        ],
+        "nullable": True,
+    }
 )
 class FeatureValueField(serializers.Field):
     """A feature value typed by its JSON type (string, 32-bit integer, boolean or null).
 
-    Also accepts Flagsmith's object form ``{"type": "unicode", "string_value": "x"}``.
+    Also accepts Flagsmith's object form ``{"type": "unicode", "string_value": "x"}``; any other
+    object, a list or a decimal number is refused (400), never stored as something else.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -52,19 +91,31 @@ class FeatureValueField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> FeatureValue:
-        if isinstance(data, dict):
-            try:
-                return typed_value(data)
-            except InvalidValueError as error:
-                raise serializers.ValidationError(str(error)) from error
         try:
+            if isinstance(data, dict):
+                if not data or set(data) - {"type", *_TYPE_OF_COLUMN}:
+                    raise serializers.ValidationError(NOT_A_VALUE)
+                return typed_value(data)
+            if not isinstance(data, str | int | bool):
+                raise serializers.ValidationError(NOT_A_VALUE)
+            if isinstance(data, str) and "\x00" in data:
+                raise serializers.ValidationError("Null characters are not allowed.")
             value_type_of(data)
         except InvalidValueError as error:
             raise serializers.ValidationError(str(error)) from error
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError(_flattened(error.detail)) from error
         return data
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+def _flattened(detail: Any) -> list[str]:
+    """A nested error of the object form, as the field's own list of messages."""
+    if isinstance(detail, dict):
+        return [f"{key}: {message}" for key, messages in detail.items() for message in messages]
+    return [str(message) for message in detail]
 
 
 class ProjectTagField(serializers.PrimaryKeyRelatedField):
@@ -80,7 +131,14 @@ class ProjectTagField(serializers.PrimaryKeyRelatedField):
 
 
 class MultivariateOptionSerializer(serializers.ModelSerializer):
-    type = serializers.ChoiceField(choices=ValueType.choices, default=ValueType.STRING)
+    type = serializers.ChoiceField(choices=ValueType.choices, required=False)
+    string_value = StrictStringField(
+        required=False, allow_null=True, allow_blank=True, max_length=STRING_VALUE_MAX_LENGTH
+    )
+    integer_value = StrictIntegerField(
+        required=False, allow_null=True, min_value=INT32_MIN, max_value=INT32_MAX
+    )
+    boolean_value = StrictBooleanField(required=False, allow_null=True)
     value = FeatureValueField(required=False, write_only=True)
     default_percentage_allocation = serializers.FloatField(min_value=0, max_value=100, default=100)
 
@@ -99,18 +157,17 @@ class MultivariateOptionSerializer(serializers.ModelSerializer):
             "feature",
         )
         read_only_fields = ("uuid", "feature")
-        extra_kwargs = {
-            "string_value": {"required": False},
-            "integer_value": {"required": False},
-            "boolean_value": {"required": False},
-        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "value" in attrs:
+            if "type" in attrs or any(field in attrs for field in _TYPED_FIELDS.values()):
+                raise serializers.ValidationError(
+                    {"value": ["Give either value or type with its typed value, not both."]}
+                )
             return attrs
-        if any(field in attrs for field in _TYPED_FIELDS.values()) or not self.partial:
+        if any(f in attrs for f in _TYPED_FIELDS.values()) or "type" in attrs or not self.partial:
             try:
-                attrs["value"] = typed_value(attrs)
+                attrs["value"] = typed_value(attrs, partial=self.partial)
             except InvalidValueError as error:
                 raise serializers.ValidationError({"value": [str(error)]}) from error
         return attrs
@@ -322,6 +379,17 @@ class FeatureSegmentSerializer(serializers.ModelSerializer):
         # Related ids are resolved by the view against what the requester may see.
         for name in ("feature", "segment", "environment"):
             self.fields[name] = IdField(read_only=self.instance is not None, source=f"{name}_id")
+
+
+class FeatureSegmentUpdateSerializer(FeatureSegmentSerializer):
+    """PUT and PATCH: only the priority changes, so a PUT must give it."""
+
+    priority = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("feature", "segment", "environment"):
+            self.fields[name] = IdField(read_only=True, source=f"{name}_id")
 
 
 class PriorityItemSerializer(serializers.Serializer):

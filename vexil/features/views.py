@@ -36,6 +36,7 @@ from vexil.features.models import (
 )
 from vexil.features.serializers import (
     FeatureSegmentSerializer,
+    FeatureSegmentUpdateSerializer,
     FeatureSerializer,
     FeatureStateCreateSerializer,
     FeatureStateSerializer,
@@ -399,6 +400,11 @@ class FeatureSegmentViewSet(viewsets.ModelViewSet):
         return FeatureSegment.objects.filter(environment__in=environments).select_related(
             "segment", "feature", "environment__project"
         )
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        if self.action in ("update", "partial_update"):
+            return FeatureSegmentUpdateSerializer
+        return FeatureSegmentSerializer
 
     def _require_manage(self, environment: Environment) -> None:
         require_environment_permission(

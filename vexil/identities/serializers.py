@@ -4,10 +4,32 @@ from typing import Any
 
 from rest_framework import serializers
 
-from vexil.common.fields import IdField
+from vexil.common.fields import (
+    IdField,
+    StrictBooleanField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictStringField,
+)
 from vexil.features.models import FeatureState
 from vexil.features.serializers import FeatureValueField, MultivariateStateValueSerializer
-from vexil.identities.models import IDENTIFIER_MAX_LENGTH, TRAIT_KEY_MAX_LENGTH, Identity, Trait
+from vexil.identities.models import (
+    IDENTIFIER_MAX_LENGTH,
+    TRAIT_KEY_MAX_LENGTH,
+    TRAIT_STRING_MAX_LENGTH,
+    Identity,
+    InvalidTraitValueError,
+    Trait,
+    TraitValueType,
+    trait_value_type_of,
+)
+
+_TRAIT_COLUMNS = {
+    TraitValueType.STRING: "string_value",
+    TraitValueType.INTEGER: "integer_value",
+    TraitValueType.FLOAT: "float_value",
+    TraitValueType.BOOLEAN: "boolean_value",
+}
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -47,6 +69,15 @@ class IdentityOverrideSerializer(serializers.ModelSerializer):
 class TraitSerializer(serializers.ModelSerializer):
     trait_key = serializers.CharField(max_length=TRAIT_KEY_MAX_LENGTH)
     trait_value = serializers.JSONField(required=False)
+    value_type = serializers.ChoiceField(choices=TraitValueType.choices, required=False)
+    string_value = StrictStringField(
+        required=False, allow_null=True, max_length=TRAIT_STRING_MAX_LENGTH
+    )
+    integer_value = StrictIntegerField(
+        required=False, allow_null=True, min_value=-(2**31), max_value=2**31 - 1
+    )
+    float_value = StrictFloatField(required=False, allow_null=True)
+    boolean_value = StrictBooleanField(required=False, allow_null=True)
 
     class Meta:
         model = Trait
@@ -62,23 +93,31 @@ class TraitSerializer(serializers.ModelSerializer):
             "created_date",
         )
         read_only_fields = ("created_date",)
-        extra_kwargs = {
-            "value_type": {"required": False},
-            "string_value": {"required": False},
-            "integer_value": {"required": False},
-            "float_value": {"required": False},
-            "boolean_value": {"required": False},
-        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """One value, of one type: ``trait_value`` (typed by its JSON type) or ``value_type``
+        with its column; a type that disagrees with the value is refused, not converted."""
+        kind = attrs.get("value_type")
         if "trait_value" not in attrs:
-            kind = attrs.get("value_type", "unicode")
-            column = {"unicode": "string_value", "int": "integer_value"}.get(kind, f"{kind}_value")
+            columns = [c for c in _TRAIT_COLUMNS.values() if c in attrs]
+            if kind is None and len(columns) == 1:
+                kind = next(k for k, c in _TRAIT_COLUMNS.items() if c == columns[0])
+            column = _TRAIT_COLUMNS[TraitValueType(kind or TraitValueType.STRING)]
             if column not in attrs:
                 raise serializers.ValidationError({"trait_value": ["This field is required."]})
             attrs["trait_value"] = attrs[column]
         if attrs["trait_value"] is None:
             raise serializers.ValidationError({"trait_value": ["Trait values cannot be null."]})
+        try:
+            actual = trait_value_type_of(attrs["trait_value"])
+        except InvalidTraitValueError as error:
+            raise serializers.ValidationError({"trait_value": [str(error)]}) from error
+        if kind is not None and actual != kind and not (kind == "float" and actual == "int"):
+            raise serializers.ValidationError(
+                {"value_type": [f"The value is of type {actual!r}, not {kind!r}."]}
+            )
+        if kind == TraitValueType.FLOAT:
+            attrs["trait_value"] = float(attrs["trait_value"])
         if self.instance is not None and attrs.get("trait_key", self.instance.trait_key) != (
             self.instance.trait_key
         ):

@@ -33,8 +33,12 @@ ORGANISATION_EDITABLE = (
 )
 
 
+# What only the operator changes (the Django admin), through organisation_operator_update.
+ORGANISATION_OPERATOR_SETTINGS = ("persist_trait_data", "stop_serving_flags")
+
+
 def _organisation_state(organisation: Organisation) -> dict[str, Any]:
-    fields = (*ORGANISATION_EDITABLE, "persist_trait_data", "stop_serving_flags")
+    fields = (*ORGANISATION_EDITABLE, *ORGANISATION_OPERATOR_SETTINGS)
     return {name: getattr(organisation, name) for name in fields}
 
 
@@ -66,8 +70,10 @@ def organisation_create(
     return organisation
 
 
-def _check_editable(changes: dict[str, Any]) -> None:
-    unknown = sorted(set(changes) - set(ORGANISATION_EDITABLE))
+def _check_editable(
+    changes: dict[str, Any], editable: Iterable[str] = ORGANISATION_EDITABLE
+) -> None:
+    unknown = sorted(set(changes) - set(editable))
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
 
@@ -83,6 +89,21 @@ def organisation_update(
     *, organisation: Organisation, actor: Actor, **changes: Any
 ) -> Organisation:
     _check_editable(changes)
+    return _organisation_update(organisation, actor, changes)
+
+
+@transaction.atomic
+def organisation_operator_update(
+    *, organisation: Organisation, actor: Actor, **changes: Any
+) -> Organisation:
+    """The operator's change (Django admin): the administrators' fields and the operator's own."""
+    _check_editable(changes, (*ORGANISATION_EDITABLE, *ORGANISATION_OPERATOR_SETTINGS))
+    return _organisation_update(organisation, actor, changes)
+
+
+def _organisation_update(
+    organisation: Organisation, actor: Actor, changes: dict[str, Any]
+) -> Organisation:
     before = _organisation_state(organisation)
     fields = [name for name, value in changes.items() if getattr(organisation, name) != value]
     if not fields:

@@ -30,7 +30,7 @@ from vexil.sdk.http import (
     read_body,
     send_response,
 )
-from vexil.sdk.reads import UNAVAILABLE
+from vexil.sdk.reads import is_unavailable
 from vexil.sdk.registry import Registry
 from vexil.sdk.results import IdentityResults
 from vexil.sdk.snapshot import EnvironmentSnapshot, build_snapshot
@@ -110,14 +110,15 @@ class SDKApplication:
                 response = await handler(self.context, request)
         except BodyTooLargeError:
             response = error_response(413, "Request body too large.", "payload_too_large")
-        except UNAVAILABLE as error:
-            logger.debug("SDK endpoint %s: database unavailable (%s)", name, error)
-            response = error_response(
-                503, "The database is unavailable; retry shortly.", "service_unavailable"
-            ).header("retry-after", RETRY_AFTER)
-        except Exception:
-            logger.exception("SDK endpoint %s failed", name)
-            response = error_response(500, "Internal Server Error.", "internal_server_error")
+        except Exception as error:
+            if is_unavailable(error):
+                logger.debug("SDK endpoint %s: database unavailable (%s)", name, error)
+                response = error_response(
+                    503, "The database is unavailable; retry shortly.", "service_unavailable"
+                ).header("retry-after", RETRY_AFTER)
+            else:
+                logger.exception("SDK endpoint %s failed", name)
+                response = error_response(500, "Internal Server Error.", "internal_server_error")
         if self.gzip:
             response = compression.compress(response, request)
         response = cache_headers(response)

@@ -51,6 +51,20 @@ class DatabaseUnavailableError(Exception):
 # unreachable or too slow, through this module's readers or Django's connections.
 UNAVAILABLE = (DatabaseUnavailableError, OperationalError, InterfaceError)
 
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means "the database cannot be reached now" (503), not a bug (500).
+    SQLite raises OperationalError for a missing table too."""
+    if not isinstance(error, UNAVAILABLE):
+        return False
+    cause = error.__cause__
+    if isinstance(error, OperationalError) and type(cause).__module__ == "sqlite3":
+        return any(text in str(cause).lower() for text in _SQLITE_UNAVAILABLE)
+    return True
+
+
 _failures = [0]  # SDK database failures in this process so far (an epoch, see failure_epoch)
 
 

@@ -216,6 +216,8 @@ class WeightsForm(DashboardForm):
     def __init__(
         self, *args: Any, options: Sequence[MultivariateFeatureOption] = (), **kwargs: Any
     ) -> None:
+        # Shares a page with the segment-override form, which has weight fields of the same names.
+        kwargs.setdefault("auto_id", "id_weights_%s")
         super().__init__(*args, **kwargs)
         self.options = {f"weight_{option.pk}": option for option in options}
         for name, option in self.options.items():
@@ -254,6 +256,8 @@ class SegmentOverrideForm(TypedValueForm):
         options: Sequence[MultivariateFeatureOption] = (),
         **kwargs: Any,
     ) -> None:
+        # Shares a page with the state form: distinct ids keep each label on its own input.
+        kwargs.setdefault("auto_id", "id_override_%s")
         super().__init__(*args, **kwargs)
         self.segment_objects = {segment.pk: segment for segment in segments}
         self.fields["segment"].choices = [(s.pk, s.name) for s in segments]  # type: ignore[attr-defined]
