@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vexil.common.models import OutboundEmail
 from vexil.common.pagination import PageNumberPagination
 from vexil.permissions.drf import request_principal
 from vexil.permissions.selectors import is_organisation_admin
@@ -286,6 +287,7 @@ class OrganisationEmailsView(generics.ListAPIView):
 
     serializer_class = OutboundEmailSerializer
     pagination_class = PageNumberPagination
+    queryset = OutboundEmail.objects.none()  # the schema's model; get_queryset answers
 
     def get_queryset(self) -> Any:
         organisation_id = int(self.kwargs["organisation_id"])
