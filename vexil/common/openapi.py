@@ -175,7 +175,12 @@ SCHEMAS: dict[str, Any] = {
     "SDKError": {
         "type": "object",
         "required": ["detail", "code"],
-        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        "properties": {
+            "detail": {"type": "string"},
+            # A string, except where the input itself has a field named ``code`` (two-factor
+            # codes): then, as in Flagsmith, that field's messages stand in its place.
+            "code": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        },
         "additionalProperties": {
             "description": "400: the fields in error, each with its messages.",
         },
@@ -395,7 +400,12 @@ def add_error_responses(
     schemas[ERROR_SCHEMA] = {
         "type": "object",
         "required": ["detail", "code"],
-        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        "properties": {
+            "detail": {"type": "string"},
+            # A string, except where the input itself has a field named ``code`` (two-factor
+            # codes): then, as in Flagsmith, that field's messages stand in its place.
+            "code": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        },
         "additionalProperties": {"description": "400: a field in error, with its messages."},
     }
     for operations in result.get("paths", {}).values():

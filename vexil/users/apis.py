@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vexil.common.fields import ID_MAX
 from vexil.common.models import OutboundEmail
 from vexil.common.pagination import PageNumberPagination
 from vexil.permissions.drf import request_principal
@@ -291,6 +292,8 @@ class OrganisationEmailsView(generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         organisation_id = int(self.kwargs["organisation_id"])
+        if organisation_id > ID_MAX:  # names nothing, and the database cannot take it
+            raise exceptions.NotFound
         if not is_organisation_admin(request_principal(self.request), organisation_id):
             raise exceptions.NotFound
         return organisation_emails(organisation_id=organisation_id)
