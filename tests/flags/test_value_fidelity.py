@@ -31,7 +31,7 @@ from vexil.features.models import (
     MultivariateFeatureOption,
 )
 from vexil.features.services import identity_override_create
-from vexil.identities.models import Identity, Trait
+from vexil.identities.models import MAX_TRAITS_PER_IDENTITY, Identity, Trait
 from vexil.identities.services import trait_create
 from vexil.projects.models import Project
 from vexil.segments.models import Segment
@@ -247,6 +247,27 @@ def test_trait_create__typed_forms__stored_as_given(
     assert response.status_code == 201, response.json()
     assert _typed(response.json()["trait_value"]) == _typed(expected)
     assert _typed(Trait.objects.get(identity=identity).trait_value) == _typed(expected)
+
+
+def test_trait_create__identity_at_its_trait_cap__400_nothing_created(
+    admin_client: APIClient, environment: Environment, identity: Identity
+) -> None:
+    # Given: the identity holds the most traits allowed
+    Trait.objects.bulk_create(
+        [
+            Trait(identity=identity, trait_key=f"s{i}", value_type="int", integer_value=i)
+            for i in range(MAX_TRAITS_PER_IDENTITY)
+        ]
+    )
+    # When: one more through the management API
+    response = admin_client.post(
+        f"/api/v1/environments/{environment.api_key}/identities/{identity.pk}/traits/",
+        {"trait_key": "one_more", "trait_value": 1},
+        format="json",
+    )
+    # Then
+    _assert_refused(response, "trait_key")
+    assert Trait.objects.filter(identity=identity).count() == MAX_TRAITS_PER_IDENTITY
 
 
 # --- Accepted values round-trip, type included ----------------------------------------------------

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.sdk.conftest import SDKClient
 from vexil.environments.models import Environment
-from vexil.identities.identify import TraitInput, identity_identify
+from vexil.identities.identify import TOO_MANY_TRAITS_MESSAGE, TraitInput, identity_identify
 from vexil.identities.models import MAX_TRAITS_PER_IDENTITY, Identity, Trait
 from vexil.sdk.identify import MAX_TRAITS_PER_REQUEST, _legacy_item, _save_legacy
 
@@ -168,3 +168,45 @@ def test_identities__identity_past_its_trait_cap__400_unchanged(
     assert reply.status == 400
     assert Trait.objects.count() == MAX_TRAITS_PER_IDENTITY
     assert Trait.objects.get(trait_key="s0").trait_value == 0
+
+
+def _identity_at_cap(environment: Environment, identifier: str) -> None:
+    identity_identify(
+        environment_id=environment.pk,
+        identifier=identifier,
+        traits=[TraitInput(f"s{i}", i) for i in range(MAX_TRAITS_PER_IDENTITY)],
+        transient=False,
+        persist_traits=True,
+    )
+
+
+def test_traits_increment__new_key_past_the_cap__400_nothing_stored(
+    sdk: SDKClient, environment: Environment
+) -> None:
+    # Given: an identity at its trait cap
+    _identity_at_cap(environment, "bob")
+    # When: an increment of a trait it does not hold yet
+    reply = sdk.post(
+        "/api/v1/traits/increment-value/",
+        key=environment.api_key,
+        json={"trait_key": "one_more", "identifier": "bob", "increment_by": 1},
+    )
+    # Then
+    assert reply.status == 400
+    assert reply.json()["non_field_errors"] == [TOO_MANY_TRAITS_MESSAGE]
+    assert Trait.objects.count() == MAX_TRAITS_PER_IDENTITY
+    assert not Trait.objects.filter(trait_key="one_more").exists()
+
+
+def test_traits_increment__held_key_at_the_cap__incremented(
+    sdk: SDKClient, environment: Environment
+) -> None:
+    _identity_at_cap(environment, "bob")
+    reply = sdk.post(
+        "/api/v1/traits/increment-value/",
+        key=environment.api_key,
+        json={"trait_key": "s7", "identifier": "bob", "increment_by": 3},
+    )
+    assert reply.status == 200
+    assert reply.json()["trait_value"] == 10
+    assert Trait.objects.count() == MAX_TRAITS_PER_IDENTITY

@@ -183,6 +183,21 @@ class TooManyTraitsError(Exception):
         self.identifier = identifier
 
 
+TOO_MANY_TRAITS_MESSAGE = (
+    f"An identity may hold at most {MAX_TRAITS_PER_IDENTITY} traits; this request would pass it."
+)
+
+
+def ensure_room_for_new_trait(identity_id: int) -> None:
+    """Raise :class:`TooManyTraitsError` if the identity already holds the most traits allowed.
+
+    The one check for every path that adds a single trait (the SDK's ``traits/increment-value/``,
+    the management API, the dashboard); bulk paths check the whole batch in ``_plan``.
+    """
+    if Trait.objects.filter(identity_id=identity_id).count() >= MAX_TRAITS_PER_IDENTITY:
+        raise TooManyTraitsError
+
+
 @dataclass
 class _TraitWrites:
     delete: list[int] = field(default_factory=list)
@@ -340,6 +355,7 @@ def trait_increment(environment_id: int, identifier: str, key: str, by: int) -> 
         identity, _ = _get_or_create(environment_id, identifier)
         trait = Trait.objects.select_for_update().filter(identity=identity, trait_key=key).first()
         if trait is None:
+            ensure_room_for_new_trait(identity.pk)
             trait = Trait(identity=identity, trait_key=key)
             trait.set_value(0)
         if not isinstance(trait.trait_value, int) or isinstance(trait.trait_value, bool):

@@ -18,6 +18,11 @@ from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
 from vexil.environments.models import Environment
 from vexil.environments.services import environment_revision_bump
+from vexil.identities.identify import (
+    TOO_MANY_TRAITS_MESSAGE,
+    TooManyTraitsError,
+    ensure_room_for_new_trait,
+)
 from vexil.identities.models import (
     IDENTIFIER_MAX_LENGTH,
     TRAIT_KEY_MAX_LENGTH,
@@ -158,6 +163,10 @@ def _trait_audit(trait: Trait, actor: Actor, action: AuditAction, **states: Any)
 @transaction.atomic
 def trait_create(*, identity: Identity, trait_key: str, value: TraitValue, actor: Actor) -> Trait:
     trait = _trait_row(identity, trait_key, value)
+    try:
+        ensure_room_for_new_trait(identity.pk)
+    except TooManyTraitsError as error:
+        raise _invalid("trait_key", TOO_MANY_TRAITS_MESSAGE) from error
     try:
         with transaction.atomic():
             trait.save()

@@ -14,6 +14,7 @@ import orjson
 from vexil.engine import FlagResult, regex_timeouts
 from vexil.evaluation.evaluate import evaluate_identity
 from vexil.identities.identify import (
+    TOO_MANY_TRAITS_MESSAGE,
     IdentifyOutcome,
     TooManyTraitsError,
     TraitInput,
@@ -27,7 +28,6 @@ from vexil.identities.identify import (
 )
 from vexil.identities.models import (
     IDENTIFIER_MAX_LENGTH,
-    MAX_TRAITS_PER_IDENTITY,
     TRAIT_KEY_MAX_LENGTH,
     TRAIT_STRING_MAX_LENGTH,
     InvalidTraitValueError,
@@ -41,9 +41,7 @@ from vexil.sdk.snapshot import EnvironmentSnapshot
 
 # Items of one request (traits of an identify call, items of traits/bulk/); docs/sdk.md, "Limits"
 MAX_TRAITS_PER_REQUEST = 2_000
-TOO_MANY_TRAITS = (
-    f"An identity may hold at most {MAX_TRAITS_PER_IDENTITY} traits; this request would pass it."
-)
+TOO_MANY_TRAITS = TOO_MANY_TRAITS_MESSAGE
 INT32 = range(-(2**31), 2**31)
 # PostgreSQL cannot store a NUL in text, SQLite can: refused on both, with DRF's words.
 _OUT_OF_RANGE = "The result must fit in a 32-bit integer (-2147483648 to 2147483647)."
@@ -463,6 +461,8 @@ async def _increment(context: SDKContext, snapshot: EnvironmentSnapshot, body: A
         )
     except TraitNotIntegerError:
         return invalid({"trait_key": ["This trait's value is not an integer."]})
+    except TooManyTraitsError:
+        return invalid({"non_field_errors": [TOO_MANY_TRAITS]})
     except InvalidTraitValueError:
         return invalid({"increment_by": [_OUT_OF_RANGE]})
     return json_response(200, {"trait_key": key, "trait_value": value, "identifier": identifier})
