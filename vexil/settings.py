@@ -185,6 +185,7 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.importer",
     "vexil.webhooks",
     "vexil.dashboard",
 ]
