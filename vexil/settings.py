@@ -187,6 +187,7 @@ INSTALLED_APPS = [
     "vexil.analytics",
     "vexil.importer",
     "vexil.webhooks",
+    "vexil.portability",
     "vexil.dashboard",
 ]
 
