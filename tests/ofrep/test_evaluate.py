@@ -276,3 +276,32 @@ def test_rate_limiter__window__counts_and_waits() -> None:
 def test_typed_value__mapping(stored: object, reported: object) -> None:
     value = typed_value(stored)
     assert (value, type(value)) == (reported, type(reported))
+
+
+def test_bulk__legacy_hashing_by_identity_id__etag_follows_the_stored_identity(
+    sdk: SDKClient, flags: Flags, actor: Actor
+) -> None:
+    from vexil.environments.services import environment_update
+
+    # Given: splits hash a stored identity by its id, not by its identifier
+    environment_update(
+        environment=flags.environment, actor=actor, use_identity_composite_key_for_hashing=False
+    )
+    headers = _bearer(flags.server_key)
+    context = {"context": {"targetingKey": "zed"}}
+    before = sdk.post(BULK, json=context, headers=headers).headers["etag"]
+    # When: the identity comes to be stored
+    identity_identify(
+        environment_id=flags.environment.pk, identifier="zed", traits=[], transient=False,
+        persist_traits=True,
+    )  # fmt: skip
+    after = sdk.post(BULK, json=context, headers={**headers, "If-None-Match": before})
+    # Then: a new answer, split as /identities/ splits it
+    assert after.status == 200
+    assert after.headers["etag"] != before
+    remote = sdk.post(
+        "/api/v1/identities/", key=flags.server_key, json={"identifier": "zed", "transient": True}
+    ).json()
+    expected = {f["feature"]["name"]: f["feature_state_value"] for f in remote["flags"]}
+    by_key = {f["key"]: f.get("value") for f in after.json()["flags"]}
+    assert by_key["checkout_button"] == expected["checkout_button"]
