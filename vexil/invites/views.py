@@ -72,6 +72,7 @@ class MultiInviteView(_ManageUsers, APIView):
 
     throttle_classes = (InviteThrottle,)
     throttle_scope = "invite"
+    queryset = Invite.objects.none()  # the schema's model
 
     @extend_schema(
         request=MultiInvitesInputSerializer, responses={201: InviteSerializer(many=True)}
