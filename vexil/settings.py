@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "vexil.identities",
     "vexil.analytics",
     "vexil.webhooks",
+    "vexil.portability",
     "vexil.invites",
     "vexil.dashboard",
 ]
