@@ -42,6 +42,8 @@ PREFIX = "/ofrep/v1/evaluate/flags"
 STATIC, TARGETING_MATCH, SPLIT, DISABLED = "STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED"
 _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][+-]?[0-9]+)?")
 _MAX_MEMOISED_SNAPSHOTS = 1024
+# The key may come in either header (beside X-Environment-Key, which every SDK answer varies on)
+VARY = "Authorization, X-API-Key"
 
 
 def route(path: str) -> str | None:
@@ -390,6 +392,12 @@ class OFREP:
         return snapshot, is_server, subject
 
     async def flag(self, context: SDKContext, request: Request) -> Response:
+        return (await self._flag(context, request)).header("vary", VARY)
+
+    async def bulk(self, context: SDKContext, request: Request) -> Response:
+        return (await self._bulk(context, request)).header("vary", VARY)
+
+    async def _flag(self, context: SDKContext, request: Request) -> Response:
         key = flag_key(request)
         try:
             snapshot, is_server, subject = await self._open(context, request, key)
@@ -403,7 +411,7 @@ class OFREP:
             return _flag_not_found(key)
         return Response(200, encoded)
 
-    async def bulk(self, context: SDKContext, request: Request) -> Response:
+    async def _bulk(self, context: SDKContext, request: Request) -> Response:
         try:
             snapshot, is_server, subject = await self._open(context, request, None)
         except RefusedError as refused:
