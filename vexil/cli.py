@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "seed_demo",
         "create a deterministic demo organisation with flags and identities",
     ),
+    "import-flagsmith": (
+        "import_flagsmith",
+        "import organisations, flags, segments and identities from a Flagsmith API",
+    ),
     "migrate": ("migrate", "apply database migrations"),
     "createsuperuser": ("createsuperuser", "create an administrator interactively"),
     "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),
