@@ -614,6 +614,10 @@ VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
 VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
+# Real-time streams (docs/realtime.md): open streams per process beyond which new ones get a 503,
+# and the idle seconds after which a stream sends a keep-alive comment.
+VEXIL_STREAMS_MAX = env.integer("VEXIL_STREAMS_MAX", 10_000, minimum=0)
+VEXIL_STREAMS_HEARTBEAT_SECONDS = env.number("VEXIL_STREAMS_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535
 
