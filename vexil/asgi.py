@@ -55,6 +55,7 @@ application = asgi_secrets_scope(
         max_streams=settings.VEXIL_STREAMS_MAX,
         heartbeat_seconds=settings.VEXIL_STREAMS_HEARTBEAT_SECONDS,
         redis_url=settings.REDIS_URL,
+        ofrep_rate=settings.VEXIL_OFREP_RATE_LIMIT,
     )
 )
 

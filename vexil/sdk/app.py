@@ -1,7 +1,8 @@
 """The SDK endpoints as a lean ASGI application in front of Django.
 
 ``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
-legacy ``traits/`` endpoints (with or without the trailing slash) are answered here from the
+legacy ``traits/`` endpoints (with or without the trailing slash), and OFREP's
+``/ofrep/v1/evaluate/flags[/{key}]`` (``vexil.sdk.ofrep``) are answered here from the
 in-memory snapshot of the environment; every other path goes to Django. Work that needs the
 database (writes of identities and traits, a snapshot rebuild) runs on a thread pool; the one
 read of every identify call runs on the loop without blocking it (``vexil.sdk.reads``).
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import analytics, compression, cors, endpoints, stream
+from vexil.sdk import analytics, compression, cors, endpoints, ofrep, stream
 from vexil.sdk.caching import cache_headers
 from vexil.sdk.changes import DEFAULT_MAX_SUBSCRIBERS, RedisRelay
 from vexil.sdk.context import SDKContext
@@ -65,11 +66,17 @@ class SDKApplication:
         gzip: bool = False,
         redis_url: str = "",
         heartbeat_seconds: float = 15.0,
+        ofrep_rate_limiter: ofrep.RateLimiter | None = None,
     ) -> None:
         self.fallback = fallback
         self.context = context
         self.gzip = gzip
         self.heartbeat_seconds = heartbeat_seconds
+        self.ofrep = ofrep.OFREP(ofrep_rate_limiter)
+        self.ofrep_routes: dict[str, tuple[str, Handler]] = {
+            "flag": ("POST", self.ofrep.flag),
+            "bulk": ("POST", self.ofrep.bulk),
+        }
         self._started = False
         self._closing: asyncio.Future[None] | None = None
         # This process sees its own committed changes at once; other processes within the
@@ -105,7 +112,11 @@ class SDKApplication:
         if scope["type"] == "http":
             name = _PATHS.get(scope["path"])
             if name is not None:
-                await self._serve(name, scope, receive, send)
+                await self._serve(name, ROUTES[name], scope, receive, send)
+                return
+            name = ofrep.route(scope["path"])
+            if name is not None:
+                await self._serve(f"ofrep {name}", self.ofrep_routes[name], scope, receive, send)
                 return
             key = stream.stream_key(scope["path"])
             if key is not None:
@@ -119,10 +130,12 @@ class SDKApplication:
             return
         await self.fallback(scope, receive, send)
 
-    async def _serve(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(
+        self, name: str, route: tuple[str, Handler], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         self._start()
         request = Request.from_scope(scope)
-        methods, handler = ROUTES[name]
+        methods, handler = route
         try:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
@@ -210,6 +223,7 @@ def create_application(
     max_streams: int = DEFAULT_MAX_SUBSCRIBERS,
     heartbeat_seconds: float = 15.0,
     redis_url: str = "",
+    ofrep_rate: str = "",
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
@@ -222,5 +236,10 @@ def create_application(
         max_streams=max_streams,
     )
     return SDKApplication(
-        fallback, context, gzip=gzip, redis_url=redis_url, heartbeat_seconds=heartbeat_seconds
+        fallback,
+        context,
+        gzip=gzip,
+        redis_url=redis_url,
+        heartbeat_seconds=heartbeat_seconds,
+        ofrep_rate_limiter=ofrep.RateLimiter.parse(ofrep_rate),
     )
