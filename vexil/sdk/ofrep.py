@@ -11,6 +11,8 @@ of them, from the same compiled snapshot as ``/api/v1/identities/`` (docs/realti
   reports reason ``DISABLED`` and ``false`` when it has no value, and no ``value`` (the code
   default, ADR-0006) when it has one. A string value that is a decimal number with a fraction
   (``"2.5"``) is reported as a JSON float, and one that is a JSON object or array as that object.
+* The bulk answer advertises OFREP's change channel in ``eventStreams``
+  (``vexil.sdk.ofrep_events``: one ``refetchEvaluation`` message per change of the environment).
 * The bulk answer carries a strong ``ETag`` computed from what the evaluation depends on
   (environment revision, key kind, context), so a matching ``If-None-Match`` is answered 304
   without evaluating or reading anything.
@@ -35,6 +37,7 @@ from vexil.identities.models import IDENTIFIER_MAX_LENGTH, TraitValue
 from vexil.sdk import identify
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response
+from vexil.sdk.ofrep_events import event_streams
 from vexil.sdk.results import identity_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
@@ -425,7 +428,8 @@ class OFREP:
         if not_modified(request, tag):
             return Response(304, b"", content_type=None).header("etag", tag)
         encoded = await evaluate(context, snapshot, subject, is_server=is_server)
-        body = b'{"flags":[%s]}' % b",".join(e for e in encoded if e)
+        streams = orjson.dumps(event_streams(snapshot.data.document["api_key"]))
+        body = b'{"flags":[%s],"eventStreams":%s}' % (b",".join(e for e in encoded if e), streams)
         return Response(200, body).header("etag", tag)
 
 
