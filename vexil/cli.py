@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "seed_demo",
         "create a deterministic demo organisation with flags and identities",
     ),
+    "dump": ("dump", "write an organisation (or everything) as a JSON dump; keys only hashed"),
+    "load": ("load", "load a `vexil dump` file into an empty install"),
     "migrate": ("migrate", "apply database migrations"),
     "createsuperuser": ("createsuperuser", "create an administrator interactively"),
     "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),
