@@ -40,10 +40,11 @@ Scope = Sequence[int] | None  # organisation ids, or None for the whole install
 @dataclass(frozen=True)
 class Dumped:
     """A model in the dump: ``organisation`` is the lookup from its rows to their
-    organisation's id, or a function giving the rows of some organisations."""
+    organisation's id, or a function giving the rows of some organisations, or None for rows
+    that belong to no organisation (they are in whole-install dumps only)."""
 
     label: str
-    organisation: str | Callable[[Sequence[int]], QuerySet[Any]]
+    organisation: str | Callable[[Sequence[int]], QuerySet[Any]] | None
 
 
 def _segment_rules(organisation_ids: Sequence[int]) -> QuerySet[Any]:
@@ -114,6 +115,8 @@ DUMPED: tuple[Dumped, ...] = (
     Dumped("analytics.featureevaluationcount", _ENVIRONMENT),
     Dumped("webhooks.webhook", "organisation_id"),
     Dumped("audit.auditlog", "organisation_id"),
+    # Which Vexil row each Flagsmith object became (ids are kept, so it stays true).
+    Dumped("importer.importedobject", None),
 )
 
 #: Models of Vexil's apps left out of every dump, and why.
@@ -125,6 +128,9 @@ EXCLUDED: dict[str, str] = {
     "users.totpdevice": "holds an authenticator secret in the clear: users enrol their app again",
     "webhooks.webhookdelivery": "the webhook outbox: deliveries in flight",
     "webhooks.webhookattempt": "the log of the outbox's delivery attempts",
+    "invites.invite": "pending invitations: one-time credentials (their links are keyed by the "
+    "SECRET_KEY); invite again after a load",
+    "invites.invitelink": "shareable join links: credentials; make new links after a load",
     "portability.featureexport": "working files of Flagsmith-format exports",
     "portability.featureimport": "working files of Flagsmith-format imports",
 }
@@ -154,6 +160,8 @@ def _rows(spec: Dumped, scope: Scope) -> QuerySet[Any]:
     model = apps.get_model(spec.label)
     if scope is None:
         rows = model._base_manager.all()
+    elif spec.organisation is None:
+        rows = model._base_manager.none()
     elif callable(spec.organisation):
         rows = spec.organisation(scope)
     else:
