@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "dump": ("dump", "write an organisation (or everything) as a JSON dump; keys only hashed"),
     "load": ("load", "load a `vexil dump` file into an empty install"),
+    "add-member": (
+        "add_member",
+        "add a person to an organisation with a role (an invite link if they have no account)",
+    ),
     "migrate": ("migrate", "apply database migrations"),
     "createsuperuser": ("createsuperuser", "create an administrator interactively"),
     "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),
