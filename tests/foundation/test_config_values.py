@@ -112,6 +112,7 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("MAX_PASSWORD_RESET_EMAILS", "0", {}),
     ("PASSWORD_RESET_EMAIL_COOLDOWN", "0", {}),
     ("PASSWORD_RESET_THROTTLE_RATE", "often", {}),
+    ("VEXIL_OFREP_RATE_LIMIT", "fast", {}),
     ("LOGIN_ACCOUNT_DELAY_SECONDS", "-1", {}),
     ("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", "five minutes", {}),
     ("VEXIL_HOST", "127.0.0.1:8000", {}),
