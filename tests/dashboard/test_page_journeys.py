@@ -184,3 +184,51 @@ def test_compare_and_organisation_settings__accessible(
     page.get_by_role("button", name="Create master API key").click()
     expect(page.get_by_label("New master API key")).not_to_have_value("")
     assert_accessible(page)
+
+
+def test_group_permissions_and_project_settings__by_keyboard_names__accessible(
+    page: Page,
+    dashboard_server: DashboardServer,
+    organisation: Organisation,
+    project: Project,
+    environment: Environment,
+    viewer: User,
+) -> None:
+    sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
+    page.goto(dashboard_server(f"/organisations/{organisation.pk}/"))
+    page.get_by_role("link", name="Groups", exact=True).click()
+    assert_accessible(page)
+    page.get_by_label("Group name").fill("Support")
+    page.get_by_role("button", name="Create group").click()
+    expect(page.get_by_role("heading", name="Group Support")).to_be_visible()
+    page.get_by_label("Member to add").select_option(label=viewer.email)
+    page.get_by_role("button", name="Add to the group").click()
+    remove = page.get_by_role("button", name=f"Remove {viewer.email} from the group")
+    expect(remove).to_be_visible()
+    assert_accessible(page)
+
+    # The group may change flags in Development: its member's switches come alive.
+    page.goto(_environment_page(dashboard_server, project, environment) + "settings/")
+    page.get_by_role("link", name=f"Permissions on {environment.name}").click()
+    give = page.get_by_role("form", name="Give permissions")
+    give.get_by_label("User or group").select_option(label="Support")
+    give.get_by_label("View environment").check()
+    give.get_by_label("Update feature states").check()
+    give.get_by_role("button", name="Give permissions").click()
+    granted = page.get_by_role("group", name="Permissions of group Support")
+    expect(granted.get_by_label("Update feature states")).to_be_checked()
+    assert_accessible(page)
+    assert viewer.user_groups.get().name == "Support"
+
+    page.goto(dashboard_server(f"/projects/{project.pk}/"))
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_label("Days before a flag is stale").fill("14")
+    page.get_by_label("Hide disabled flags").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_label("Days before a flag is stale")).to_have_value("14")
+    assert_accessible(page)
+    project.refresh_from_db()
+    assert (project.stale_flags_limit_days, project.hide_disabled_flags) == (14, True)
+    page.get_by_role("link", name="Delete project").click()
+    expect(page.get_by_label(f"Type {project.name} to confirm")).to_be_visible()
+    assert_accessible(page)

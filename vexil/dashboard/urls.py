@@ -10,9 +10,12 @@ from vexil.dashboard import (
     compare,
     evaluate,
     features,
+    grants,
+    groups,
     identities,
     navigation,
     organisation_settings,
+    project_settings,
     segments,
     settings,
 )
@@ -58,6 +61,17 @@ identity_patterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
+
+# Grants on the project or environment of the prefix: .../permissions/...
+def _permission_patterns(kind: str) -> list[URLPattern | URLResolver]:
+    return [
+        path("", grants.permissions_page, name=f"{kind}-permissions"),
+        path("add/", grants.grant_add, name=f"{kind}-grant-add"),
+        path("<int:grant_id>/", grants.grant_save, name=f"{kind}-grant-save"),
+        path("<int:grant_id>/remove/", grants.grant_remove, name=f"{kind}-grant-remove"),
+    ]
+
+
 # Pages of one environment: /projects/<project_id>/environments/<client_key>/...
 environment_patterns: list[URLPattern | URLResolver] = [
     path("", navigation.environment, name="environment"),
@@ -77,6 +91,7 @@ environment_patterns: list[URLPattern | URLResolver] = [
         "settings/keys/<int:key_id>/revoke/", settings.server_key_revoke, name="server-key-revoke"
     ),
     path("settings/delete/", settings.environment_delete, name="environment-delete"),
+    path("permissions/", include(_permission_patterns("environment"))),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -89,6 +104,19 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("segments/new/", segments.segment_new, name="segment-new"),
     path("segments/<int:segment_id>/", segments.segment_detail, name="segment"),
     path("segments/<int:segment_id>/delete/", segments.segment_delete, name="segment-delete"),
+    path("settings/", project_settings.project_settings, name="project-settings"),
+    path("settings/save/", project_settings.project_settings_save, name="project-settings-save"),
+    path("delete/", project_settings.project_delete, name="project-delete"),
+    path("permissions/", include(_permission_patterns("project"))),
+]
+
+# One group of an organisation: /organisations/<organisation_id>/groups/<group_id>/...
+group_patterns: list[URLPattern | URLResolver] = [
+    path("", groups.group_detail, name="group"),
+    path("rename/", groups.group_rename, name="group-rename"),
+    path("members/", groups.group_member_add, name="group-member-add"),
+    path("members/<int:user_id>/remove/", groups.group_member_remove, name="group-member-remove"),
+    path("delete/", groups.group_delete, name="group-delete"),
 ]
 
 # Pages of one organisation: /organisations/<organisation_id>/...
@@ -112,6 +140,9 @@ organisation_patterns: list[URLPattern | URLResolver] = [
     path("delete/", organisation_settings.organisation_delete, name="organisation-delete"),
     path("audit/", audit.organisation_audit, name="organisation-audit"),
     path("projects/new/", navigation.project_new, name="project-new"),
+    path("groups/", groups.group_list, name="groups"),
+    path("groups/new/", groups.group_new, name="group-new"),
+    path("groups/<int:group_id>/", include(group_patterns)),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
