@@ -185,7 +185,9 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.importer",
     "vexil.webhooks",
+    "vexil.portability",
     "vexil.dashboard",
 ]
 
