@@ -241,7 +241,8 @@ def test_project_settings__saved_audited_and_documents_move(
     assert world.environment.revision > revision
     entry = AuditLog.objects.filter(resource_type="project").latest("id")
     assert entry.author_id == world.users["project_admin"].pk
-    assert entry.before is not None and entry.after is not None
+    assert entry.before is not None
+    assert entry.after is not None
     assert (entry.before["hide_disabled_flags"], entry.after["hide_disabled_flags"]) == (
         False,
         True,
