@@ -14,8 +14,8 @@ from tests.dashboard.conftest import PASSWORD
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment, EnvironmentAPIKey
 from vexil.environments.services import environment_create
-from vexil.features.models import Feature
-from vexil.features.services import segment_override_create
+from vexil.features.models import Feature, FeatureSegment, FeatureState
+from vexil.features.services import OptionSpec, mv_option_create
 from vexil.identities.models import Identity
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
@@ -68,18 +68,20 @@ def test_segment_with_nested_rules__overrides_a_feature__evaluate_shows_the_reas
     assert_accessible(page)
     assert Segment.objects.filter(name="pro customers").exists()
 
-    # Override the feature for the segment. (Through the service: on the feature's page the
-    # override form's fields share their ids with the state form's, so their labels point at
-    # the state form's fields; that page belongs to the features area.)
-    segment_override_create(
-        feature=feature,
-        segment=Segment.objects.get(name="pro customers"),
-        environment=environment,
-        actor=Actor(user=organisation_admin),
-        enabled=True,
-        value="gold",
-    )
+    # Override the feature for the segment, on the feature's page.
     page.goto(_environment_page(dashboard_server, project, environment) + "features/")
+    page.get_by_role("link", name=feature.name, exact=True).click()
+    override = page.get_by_role("form", name="Add a segment override")
+    override.get_by_label("Segment", exact=True).select_option(label="pro customers")
+    override.get_by_label("On for this segment").check()
+    override.get_by_label("Value", exact=True).fill("gold")
+    override.get_by_role("button", name="Add override").click()
+    remove = page.get_by_role("button", name="Remove the override for pro customers")
+    expect(remove).to_be_visible()
+    assert_accessible(page)
+    stored = FeatureSegment.objects.get(feature=feature, environment=environment)
+    assert stored.segment.name == "pro customers"
+    assert stored.feature_states.get().value == "gold"
 
     # Evaluate an identity that is in the segment, and one that is not.
     page.get_by_role("link", name="Evaluate", exact=True).click()
@@ -232,3 +234,49 @@ def test_group_permissions_and_project_settings__by_keyboard_names__accessible(
     page.get_by_role("link", name="Delete project").click()
     expect(page.get_by_label(f"Type {project.name} to confirm")).to_be_visible()
     assert_accessible(page)
+
+
+def test_variation_weights__checked_while_typing__saved_when_within_100(
+    page: Page,
+    dashboard_server: DashboardServer,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    actor: Actor,
+) -> None:
+    for value in ("red", "green"):
+        mv_option_create(
+            feature=feature,
+            spec=OptionSpec(value=value, default_percentage_allocation=0),
+            actor=actor,
+        )
+    sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
+    page.goto(_environment_page(dashboard_server, project, environment) + f"features/{feature.pk}/")
+    weights = page.get_by_role("form", name=f"Weights in {environment.name}")
+
+    weights.get_by_label("Weight of red (%)").fill("60")
+    weights.get_by_label("Weight of green (%)").fill("50")
+    total = weights.get_by_role("status")
+    expect(total).to_have_text("Weights must total 100% or less (they total 110%).")
+    expect(weights.get_by_label("Weight of green (%)")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    weights.get_by_role("button", name="Save weights").click()  # refused in the page: no request
+    expect(total).to_have_text("Weights must total 100% or less (they total 110%).")
+    weights.get_by_label("Weight of green (%)").fill("40")
+    expect(total).to_have_text("The weights total 100%.")
+    weights.get_by_role("button", name="Save weights").click()
+
+    page.wait_for_url(lambda url: url.endswith(f"features/{feature.pk}/"))
+    expect(
+        page.get_by_role("form", name=f"Weights in {environment.name}").get_by_label(
+            "Weight of red (%)"
+        )
+    ).to_have_value("60.0")
+    state = FeatureState.objects.get(
+        feature=feature, environment=environment, identity=None, feature_segment=None
+    )
+    saved = {
+        value.multivariate_feature_option.value: value.percentage_allocation
+        for value in state.multivariate_feature_state_values.all()
+    }
+    assert saved == {"red": 60, "green": 40}

@@ -25,6 +25,7 @@ from vexil.dashboard.forms.features import (
     FeatureForm,
     SegmentOverrideForm,
     StateForm,
+    ToggleForm,
     VariationForm,
     WeightsForm,
     value_text,
@@ -97,24 +98,44 @@ def feature_list(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @page(methods=["POST"], write=[UPDATE_STATE])
 def feature_toggle(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
-    """Switch a feature on or off here (the checkbox's state is what the user wants)."""
+    """Switch a feature on or off here (the checkbox's state is what the user wants). Refused
+    with 409 and the current state if the state changed since the list was read."""
     feature = _feature(scope, feature_id)
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Reload the page and switch again.", status=400)
     state = selectors.feature_environment_state(
         feature=feature, environment=scope.current_environment
     )
-    services.feature_state_update(
-        feature_state=state, actor=scope.actor, enabled=request.POST.get("enabled") == "on"
-    )
-    if request.headers.get("HX-Request") != "true":
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        services.feature_state_update(
+            feature_state=state,
+            actor=scope.actor,
+            enabled=form.cleaned_data["enabled"],
+            seen_updated_at=form.cleaned_data["version"],
+        )
+    except services.StaleFeatureStateError as error:
+        if not htmx:
+            return _detail_page(request, scope, feature, stale=error.current)
+        return _row(request, scope, feature, stale=True)
+    if not htmx:
         return redirect("dashboard:features", *_environment_args(scope))
+    return _row(request, scope, feature)
+
+
+def _row(
+    request: HttpRequest, scope: Scope, feature: Feature, *, stale: bool = False
+) -> HttpResponse:
+    """One row of the list as it is now (the htmx answer to a switch)."""
     row = selectors.environment_features(
         project=scope.current_project,
         environment=scope.current_environment,
         query=selectors.FeatureQuery(archived=None),
     ).get(pk=feature.pk)
     context = _row_context(scope)
-    context["row"] = _rows([row], context["features_url"])[0]
-    return render(request, "dashboard/features/row.html", context)
+    context.update(row=_rows([row], context["features_url"])[0], stale=stale)
+    return render(request, "dashboard/features/row.html", context, status=409 if stale else 200)
 
 
 def _row_context(scope: Scope) -> dict[str, Any]:
