@@ -61,3 +61,8 @@ from vexil.webhooks import worker as webhook_worker  # noqa: E402
 
 if not settings.CELERY_BROKER_URL and settings.VEXIL_WEBHOOK_IN_PROCESS_WORKER:
     webhook_worker.start()  # resume deliveries left pending by a previous process
+
+# Re-deliver e-mails a crash left queued or half-sent (vexil.common.mail), now and periodically.
+from vexil.common.mail import email_outbox_sweeper_start  # noqa: E402
+
+email_outbox_sweeper_start()

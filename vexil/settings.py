@@ -384,6 +384,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # them (doubling each time).
 EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
 EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+# Every server process re-delivers, at start and then this often, messages a crash left
+# queued or half-sent (vexil.common.mail.email_outbox_sweep); 0 turns it off.
+EMAIL_OUTBOX_SWEEP_SECONDS = env.number("EMAIL_OUTBOX_SWEEP_SECONDS", 300.0, minimum=0.0)
 
 
 # --- The public base URL of every link in an e-mail ---
