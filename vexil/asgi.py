@@ -52,6 +52,9 @@ application = asgi_secrets_scope(
         identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
         prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
         gzip=settings.ENABLE_GZIP_COMPRESSION,
+        max_streams=settings.VEXIL_STREAMS_MAX,
+        heartbeat_seconds=settings.VEXIL_STREAMS_HEARTBEAT_SECONDS,
+        redis_url=settings.REDIS_URL,
         ofrep_rate=settings.VEXIL_OFREP_RATE_LIMIT,
     )
 )

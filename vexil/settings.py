@@ -639,6 +639,10 @@ VEXIL_OFREP_RATE_LIMIT = env.parsed(
     "",
 )
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
+# Real-time streams (docs/realtime.md): open streams per process beyond which new ones get a 503,
+# and the idle seconds after which a stream sends a keep-alive comment.
+VEXIL_STREAMS_MAX = env.integer("VEXIL_STREAMS_MAX", 10_000, minimum=0)
+VEXIL_STREAMS_HEARTBEAT_SECONDS = env.number("VEXIL_STREAMS_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535
 
