@@ -283,7 +283,40 @@ def post(
     Raises :class:`OutboundRefusedError` before connecting to anything refused, and
     :class:`OutboundNetworkError` when no response arrives within ``timeout`` seconds in total.
     """
-    if len(body) > MAX_REQUEST_BYTES:
+    return request(
+        "POST", url, body, headers=headers, timeout=timeout, max_response_bytes=max_response_bytes
+    )
+
+
+def get(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+) -> OutboundResponse:
+    """GET ``url`` under the same rules as :func:`post` (OIDC discovery and key sets)."""
+    return request(
+        "GET",
+        url,
+        None,
+        headers=headers or {},
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    *,
+    headers: Mapping[str, str],
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+) -> OutboundResponse:
+    """One request under the module's rules; :func:`post` and :func:`get` are its short forms."""
+    if body is not None and len(body) > MAX_REQUEST_BYTES:
         raise OutboundRefusedError(f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
     target = parse_target(url)
     started = time.monotonic()
@@ -291,7 +324,9 @@ def post(
     last_error: OutboundNetworkError | None = None
     for address in checked_addresses(target.host, target.port):
         try:
-            return _post_to(target, address, body, headers, deadline, max_response_bytes, started)
+            return _request_to(
+                method, target, address, body, headers, deadline, max_response_bytes, started
+            )
         except OutboundNetworkError as exc:
             last_error = exc
             if time.monotonic() >= deadline:
@@ -300,10 +335,11 @@ def post(
     raise last_error
 
 
-def _post_to(
+def _request_to(
+    method: str,
     target: Target,
     address: IPAddress,
-    body: bytes,
+    body: bytes | None,
     headers: Mapping[str, str],
     deadline: float,
     max_response_bytes: int,
@@ -316,7 +352,7 @@ def _post_to(
     connection = kind(target.host, target.port, address=address, timeout=remaining)
     try:
         connection.request(
-            "POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers}
+            method, target.path, body=body, headers={"User-Agent": USER_AGENT, **headers}
         )
         response = connection.getresponse()
         payload = _read_bounded(response, deadline, max_response_bytes)

@@ -56,6 +56,11 @@ def two_factor_is_active(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, is_active=True).exists()
 
 
+def backup_codes_left(*, user: User) -> int:
+    device = TOTPDevice.objects.filter(user=user, is_active=True).first()
+    return len(device.backup_codes) if device is not None else 0
+
+
 def _device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user).first()
 
