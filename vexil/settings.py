@@ -185,7 +185,9 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.importer",
     "vexil.webhooks",
+    "vexil.portability",
     "vexil.dashboard",
 ]
 
@@ -650,6 +652,12 @@ VEXIL_SDK_MAX_STALENESS_SECONDS = env.number("VEXIL_SDK_MAX_STALENESS_SECONDS", 
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
 VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)
+VEXIL_OFREP_RATE_LIMIT = env.parsed(
+    "VEXIL_OFREP_RATE_LIMIT",
+    _throttle_rate,
+    "a rate such as 1000/s (per second, min, hour, day)",
+    "",
+)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535

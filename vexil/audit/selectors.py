@@ -56,6 +56,8 @@ RESOURCE_TYPES: dict[str, str] = {
     "identity": "Identity",
     "trait": "Trait",
     "tag": "Tag",
+    "feature_export": "Feature export",
+    "feature_import": "Feature import",
 }
 
 
