@@ -85,6 +85,9 @@ elif IS_PRODUCTION:
 else:
     # The embedded default: one key generated on first start and shared by every process.
     SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
+# Earlier keys, still accepted (sessions, reset links, two-factor secrets) while moving to a new
+# one: Django's SECRET_KEY_FALLBACKS, comma-separated.
+SECRET_KEY_FALLBACKS = [k for k in env.string("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 
 # --- Production mode refuses what is only safe on a developer's machine ---
 _SECRET_KEY_MIN_LENGTH, _SECRET_KEY_MIN_DISTINCT = 50, 5  # Django's own deployment check

@@ -14,7 +14,11 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from tests.dashboard.browser import DashboardServer, dashboard_server
+from tests.dashboard.conftest import chromium, page
 from tests.processes import free_port, http_get, read_text, running, wait_for
+
+__all__ = ["chromium", "page"]  # the dashboard journeys' browser fixtures, used here too
 
 CLIENT_ID = "vexil-dashboard"
 CLIENT_SECRET = "s3cret-for-the-test-provider-only"
@@ -108,3 +112,21 @@ def provider_sign_in(authorize_url: str, email: str, password: str = PASSWORD) -
     )
     assert answer.status_code == 302, answer.text[:500]
     return str(answer.headers["Location"])
+
+
+# --- Browser journeys: a live Vexil with SSO on, and Chromium (the dashboard tests' fixtures) ---
+@pytest.fixture(scope="package")
+def sso_server(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, oidc_provider: Provider
+) -> Iterator[DashboardServer]:
+    port = oidc_provider.vexil_port
+    with dashboard_server(
+        tmp_path_factory.mktemp("sso-dashboard"),
+        port=port,
+        VEXIL_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        OIDC_ISSUER=oidc_provider.issuer,
+        OIDC_CLIENT_ID=CLIENT_ID,
+        OIDC_CLIENT_SECRET=CLIENT_SECRET,
+        VEXIL_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+    ) as server:
+        yield server

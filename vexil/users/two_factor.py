@@ -85,7 +85,9 @@ def _qr_svg(uri: str) -> str:
 def _verify_totp(device: TOTPDevice, code: str) -> bool:
     """Accept a code of the step before, at or after now, newer than the last one accepted."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isdigit() and len(code) == 6) or not device.secret:
+        # No secret: it was encrypted under a key this server no longer has (see
+        # vexil.common.encryption); only a backup code can sign in, then re-enrol.
         return False
     totp = pyotp.TOTP(device.secret)
     now_step = int(time.time()) // totp.interval
