@@ -28,6 +28,8 @@ _OPEN_PREFIXES = (
     "/account/two-factor/",
     "/sign-out/",
     "/sign-in/",
+    "/password-reset/",
+    "/sso/",
     "/static/",
     "/health/",
     "/api/v1/auth/",
