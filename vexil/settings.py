@@ -191,6 +191,7 @@ INSTALLED_APPS = [
     "vexil.importer",
     "vexil.webhooks",
     "vexil.portability",
+    "vexil.invites",
     "vexil.dashboard",
 ]
 
@@ -440,8 +441,14 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
-# Registration (Flagsmith's names). Invitations come later; until then this decides alone.
+# Registration (Flagsmith's names): without an invite (or not at all).
 ALLOW_REGISTRATION_WITHOUT_INVITE = env.boolean("ALLOW_REGISTRATION_WITHOUT_INVITE", True)
+PREVENT_SIGNUP = env.boolean("PREVENT_SIGNUP", False)
+# Invites (vexil.invites): e-mail invites' lifetime; Flagsmith's switch for invite links; an
+# optional seat limit per organisation (members plus pending e-mail invites; 0 = no limit).
+INVITE_EXPIRY_DAYS = env.integer("INVITE_EXPIRY_DAYS", 7, minimum=1)
+DISABLE_INVITE_LINKS = env.boolean("DISABLE_INVITE_LINKS", False)
+MAX_SEATS_PER_ORGANISATION = env.integer("MAX_SEATS_PER_ORGANISATION", 0, minimum=0)
 USER_CREATE_PERMISSIONS = env.list_of(
     "USER_CREATE_PERMISSIONS",
     dotted_path,
@@ -585,6 +592,12 @@ AUTH_THROTTLE_RATE = env.parsed(
     "a rate such as 10/min (per second, min, hour, day)",
     "10/min",
 )
+INVITE_THROTTLE_RATE = env.parsed(
+    "INVITE_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/min (per second, min, hour, day)",
+    "10/min",
+)
 
 REST_FRAMEWORK = {
     # The first class names the 401 challenge (`WWW-Authenticate: Token`).
@@ -615,6 +628,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": AUTH_THROTTLE_RATE,
         "password_reset": PASSWORD_RESET_THROTTLE_RATE,
+        "invite": INVITE_THROTTLE_RATE,
     },
 }
 SPECTACULAR_SETTINGS = {
