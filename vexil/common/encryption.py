@@ -23,9 +23,9 @@ _SALT = b"vexil.common.encryption"
 
 
 def _fernet_for(secret_key: str, purpose: str) -> Fernet:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=_SALT, info=purpose.encode()
-    ).derive(secret_key.encode())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=purpose.encode()).derive(
+        secret_key.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
