@@ -4,11 +4,13 @@ SECRET_KEY_FALLBACKS still open them, and a secret no key opens never checks a c
 from __future__ import annotations
 
 import importlib
+import io
 import time
 from typing import Any
 
 import pyotp
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
@@ -102,3 +104,24 @@ def test_migration__plaintext_rows__encrypted(organisation_admin: User) -> None:
     assert plain not in _raw_secret(device)
     assert TOTPDevice.objects.get(pk=device.pk).secret == plain
     assert pyotp.TOTP(plain).at(time.time())  # still a usable secret
+
+
+def test_reencrypt_command__after_rotation__old_key_can_go(
+    settings: Any, organisation_admin: User, other_admin: User
+) -> None:
+    # Given: one secret under the old key, and one no key opens any more
+    current = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-key-that-is-lost-before-the-command-runs-0123456789abcdefgh"
+    _enrol(other_admin)
+    lost = _raw_secret(TOTPDevice.objects.get(user=other_admin))
+    settings.SECRET_KEY = OLD_KEY
+    secret, _ = _enrol(organisation_admin)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = current, [OLD_KEY]
+    # When
+    output = io.StringIO()
+    call_command("totp_reencrypt", stdout=output)
+    # Then
+    assert output.getvalue().strip() == "Re-encrypted 1 two-factor secret(s) under the current key."
+    settings.SECRET_KEY_FALLBACKS = []
+    assert TOTPDevice.objects.get(user=organisation_admin).secret == secret
+    assert _raw_secret(TOTPDevice.objects.get(user=other_admin)) == lost

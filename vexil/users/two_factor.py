@@ -61,6 +61,19 @@ def backup_codes_left(*, user: User) -> int:
     return len(device.backup_codes) if device is not None else 0
 
 
+def totp_secrets_reencrypt() -> int:
+    """Rewrite every readable secret under the current ``SECRET_KEY`` (after a rotation, so the
+    old key can leave ``SECRET_KEY_FALLBACKS``); return how many were rewritten. A secret no key
+    opens is left as it is."""
+    rewritten = 0
+    for device in TOTPDevice.objects.only("pk", "secret"):
+        if not device.secret:
+            continue  # no key opens it: writing it back would lose it for good
+        device.save(update_fields=["secret"])  # the field encrypts under the current key
+        rewritten += 1
+    return rewritten
+
+
 def _device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user).first()
 
