@@ -3,8 +3,13 @@ differently, served in-process by the real ASGI application (``sdk``, tests/sdk/
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +26,9 @@ from vexil.segments.models import Segment
 
 FLAG = "/ofrep/v1/evaluate/flags/"
 BULK = "/ofrep/v1/evaluate/flags"
+NODE_PROJECT = Path(__file__).parent / "node"
+INSTALL_TIMEOUT = 300
+INSTALLED_MARK = NODE_PROJECT / "node_modules" / ".vexil-lock-sha256"
 JSON_CONFIG = '{"currency": "EUR", "steps": 3}'
 
 
@@ -95,4 +103,37 @@ def served_flags(flags: Flags, server: LiveServer) -> Flags:
     return flags
 
 
-__all__ = ["BULK", "FLAG", "Flags", "LiveServer", "SDKClient", "build_flags", "sdk"]
+def _require(program: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        message = f"{program} is not installed (apt-get install -y nodejs npm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="package")
+def node() -> str:
+    """The node binary, with ``node/``'s npm packages installed from its lock file (also what
+    the browser test serves to the page)."""
+    node = _require("node")
+    npm = _require("npm")
+    lock = hashlib.sha256((NODE_PROJECT / "package-lock.json").read_bytes()).hexdigest()
+    if not INSTALLED_MARK.exists() or INSTALLED_MARK.read_text() != lock:
+        installed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        INSTALLED_MARK.write_text(lock)
+    return node
+
+
+__all__ = [
+    "BULK", "FLAG", "NODE_PROJECT", "Flags", "LiveServer", "SDKClient", "build_flags", "sdk"
+]  # fmt: skip

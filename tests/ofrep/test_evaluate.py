@@ -11,6 +11,8 @@ from vexil.identities.identify import TraitInput, identity_identify
 from vexil.identities.models import Identity
 from vexil.sdk.ofrep import RateLimiter, typed_value
 
+IDENTITIES = "/api/v1/identities/"
+
 
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
@@ -276,3 +278,40 @@ def test_rate_limiter__window__counts_and_waits() -> None:
 def test_typed_value__mapping(stored: object, reported: object) -> None:
     value = typed_value(stored)
     assert (value, type(value)) == (reported, type(reported))
+
+
+def test_bulk__legacy_hashing_by_identity_id__etag_follows_the_stored_identity(
+    sdk: SDKClient, flags: Flags, actor: Actor
+) -> None:
+    from vexil.environments.services import environment_update
+
+    # Given: splits hash a stored identity by its id, not by its identifier
+    environment_update(
+        environment=flags.environment, actor=actor, use_identity_composite_key_for_hashing=False
+    )
+    headers = _bearer(flags.server_key)
+    identifiers = [f"zed-{n}" for n in range(12)]
+    before = {
+        i: sdk.post(BULK, json={"context": {"targetingKey": i}}, headers=headers).headers["etag"]
+        for i in identifiers
+    }
+    # When: the identities come to be stored
+    for identifier in identifiers:
+        identity_identify(
+            environment_id=flags.environment.pk, identifier=identifier, traits=[],
+            transient=False, persist_traits=True,
+        )  # fmt: skip
+    # Then: new answers, split as /identities/ splits the stored identities
+    got, expected = [], []
+    for identifier in identifiers:
+        after = sdk.post(
+            BULK, json={"context": {"targetingKey": identifier}},
+            headers={**headers, "If-None-Match": before[identifier]},
+        )  # fmt: skip
+        assert after.status == 200
+        assert after.headers["etag"] != before[identifier]
+        got.append({f["key"]: f.get("value") for f in after.json()["flags"]}["checkout_button"])
+        remote = sdk.post(IDENTITIES, key=flags.server_key, json={"identifier": identifier})
+        by_name = {f["feature"]["name"]: f for f in remote.json()["flags"]}
+        expected.append(by_name["checkout_button"]["feature_state_value"])
+    assert got == expected

@@ -268,6 +268,7 @@ class OutboundResponse:
     body: bytes = field(repr=False)
     elapsed: float
     address: str
+    truncated: bool = False  # the body was longer than the limit and was cut
 
 
 def post(
@@ -284,23 +285,10 @@ def post(
     :class:`OutboundNetworkError` when no response arrives within ``timeout`` seconds in total.
     """
     return request(
-        "POST", url, body, headers=headers, timeout=timeout, max_response_bytes=max_response_bytes
-    )
-
-
-def get(
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    max_response_bytes: int = MAX_RESPONSE_BYTES,
-) -> OutboundResponse:
-    """GET ``url`` under the same rules as :func:`post` (OIDC discovery and key sets)."""
-    return request(
-        "GET",
+        "POST",
         url,
-        None,
-        headers=headers or {},
+        body,
+        headers=headers,
         timeout=timeout,
         max_response_bytes=max_response_bytes,
     )
@@ -309,14 +297,17 @@ def get(
 def request(
     method: str,
     url: str,
-    body: bytes | None,
+    body: bytes = b"",
     *,
     headers: Mapping[str, str],
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> OutboundResponse:
-    """One request under the module's rules; :func:`post` and :func:`get` are its short forms."""
-    if body is not None and len(body) > MAX_REQUEST_BYTES:
+    """Send one request (``GET``, ``POST``...) under the module's rules, as :func:`post` does.
+
+    A body longer than ``max_response_bytes`` is cut there: callers that parse the body (the
+    Flagsmith importer) pass a limit they can hold and check ``truncated``."""
+    if len(body) > MAX_REQUEST_BYTES:
         raise OutboundRefusedError(f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
     target = parse_target(url)
     started = time.monotonic()
@@ -324,7 +315,7 @@ def request(
     last_error: OutboundNetworkError | None = None
     for address in checked_addresses(target.host, target.port):
         try:
-            return _request_to(
+            return _send(
                 method, target, address, body, headers, deadline, max_response_bytes, started
             )
         except OutboundNetworkError as exc:
@@ -335,11 +326,11 @@ def request(
     raise last_error
 
 
-def _request_to(
+def _send(
     method: str,
     target: Target,
     address: IPAddress,
-    body: bytes | None,
+    body: bytes,
     headers: Mapping[str, str],
     deadline: float,
     max_response_bytes: int,
@@ -352,7 +343,10 @@ def _request_to(
     connection = kind(target.host, target.port, address=address, timeout=remaining)
     try:
         connection.request(
-            method, target.path, body=body, headers={"User-Agent": USER_AGENT, **headers}
+            method,
+            target.path,
+            body=body if body or method != "GET" else None,
+            headers={"User-Agent": USER_AGENT, **headers},
         )
         response = connection.getresponse()
         payload = _read_bounded(response, deadline, max_response_bytes)
@@ -362,6 +356,7 @@ def _request_to(
             body=payload,
             elapsed=time.monotonic() - started,
             address=str(address),
+            truncated=len(payload) >= max_response_bytes and bool(response.read1(1)),
         )
     except (OSError, http.client.HTTPException) as exc:
         raise OutboundNetworkError(_describe(exc)) from None

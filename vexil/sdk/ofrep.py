@@ -331,6 +331,7 @@ async def evaluate(
             identity_id=identity_id,
             traits=traits,
             overrides=overrides,
+            hashing_id=None if state is None else state.hashing_id,
         )
         found = encoded_evaluations(snapshot, results, is_server=is_server)
         cache.put(key, found, sum(len(b) for b in found))
@@ -342,13 +343,14 @@ def etag(
     subject: Subject,
     *,
     is_server: bool,
-    identity_id: int | None = None,
+    identity_id: tuple[int, int | None] | None = None,
 ) -> str:
     """A strong ETag of a bulk answer: a digest of everything the evaluation depends on.
 
     Anything that changes an identity's overrides moves the environment's revision, and the
-    stored traits are not read. ``identity_id``: the stored identity's id, for environments that
-    hash splits by it (legacy; ``bulk`` reads it first)."""
+    stored traits are not read. ``identity_id``: the stored identity's ids (Vexil's, and the one
+    kept from Flagsmith), for environments that hash splits by it (legacy; ``bulk`` reads them
+    first)."""
     parts = [snapshot.environment_id, snapshot.revision, is_server, identity_id]
     digest = hashlib.blake2b(orjson.dumps([*parts, subject.fingerprint()]), digest_size=16)
     return '"' + digest.hexdigest() + '"'
@@ -406,11 +408,11 @@ class OFREP:
             snapshot, is_server, subject = await self._open(context, request, None)
         except RefusedError as refused:
             return refused.response
-        identity_id = None
+        identity_id: tuple[int, int | None] | None = None
         if subject.identifier is not None and not _hashes_by_composite_key(snapshot):
             # The split depends on the stored identity's id: make it part of the tag.
             state = await context.reader.read(snapshot.environment_id, subject.identifier)
-            identity_id = None if state is None else state.identity_id
+            identity_id = None if state is None else (state.identity_id, state.hashing_id)
         tag = etag(snapshot, subject, is_server=is_server, identity_id=identity_id)
         if not_modified(request, tag):
             return Response(304, b"", content_type=None).header("etag", tag)

@@ -89,7 +89,8 @@ def _cache_key(kind: str) -> str:
 
 def _get_json(url: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
     try:
-        response = outbound.get(
+        response = outbound.request(
+            "GET",
             url,
             headers={"Accept": "application/json", **(headers or {})},
             max_response_bytes=_RESPONSE_LIMIT,
@@ -102,10 +103,10 @@ def _get_json(url: str, headers: Mapping[str, str] | None = None) -> dict[str, A
 
 def _json_body(response: outbound.OutboundResponse, url: str) -> dict[str, Any]:
     try:
-        body = json.loads(response.body)
+        body = None if response.truncated else json.loads(response.body)
     except ValueError:
         body = None
-    if response.status != 200 or not isinstance(body, dict):
+    if response.status != 200 or response.truncated or not isinstance(body, dict):
         logger.warning("OIDC request to %s answered %s: %.200r", url, response.status, body)
         raise SsoError("The identity provider gave an unexpected answer.", "sso_bad_response")
     return body
