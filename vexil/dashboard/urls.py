@@ -11,6 +11,7 @@ from vexil.dashboard import (
     evaluate,
     features,
     identities,
+    invites,
     navigation,
     organisation_settings,
     password_reset,
@@ -113,6 +114,13 @@ organisation_patterns: list[URLPattern | URLResolver] = [
         name="master-key-revoke",
     ),
     path("delete/", organisation_settings.organisation_delete, name="organisation-delete"),
+    path("invites/", invites.invite_create, name="invite-create"),
+    path("invites/<int:invite_id>/resend/", invites.invite_resend, name="invite-resend"),
+    path("invites/<int:invite_id>/revoke/", invites.invite_revoke, name="invite-revoke"),
+    path("invite-links/", invites.invite_link_create, name="invite-link-create"),
+    path(
+        "invite-links/<int:link_id>/delete/", invites.invite_link_delete, name="invite-link-delete"
+    ),
     path("audit/", audit.organisation_audit, name="organisation-audit"),
     path("projects/new/", navigation.project_new, name="project-new"),
 ]
@@ -134,6 +142,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("sso/oidc/login/", sso.sso_start, name="sso-login"),
     path("sso/oidc/callback/", sso.sso_callback, name="sso-callback"),
+    # Flagsmith's link shapes, without a trailing slash: /invite/<hash>, /invite-link/<hash>
+    re_path(r"^invite(?:-link)?/(?P<invite_hash>[^/]+)/?$", invites.invite_accept, name="invite"),
+    re_path(
+        r"^invite(?:-link)?/(?P<invite_hash>[^/]+)/sign-up/$",
+        invites.invite_sign_up,
+        name="invite-sign-up",
+    ),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", include(organisation_patterns)),
     path("projects/<int:project_id>/", include(project_patterns)),
