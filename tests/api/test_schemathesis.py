@@ -40,6 +40,7 @@ from vexil.common.openapi import TAG as SDK_TAG
 from vexil.environments.models import EnvironmentAPIKey
 from vexil.features.models import Feature, FeatureSegment, FeatureState, MultivariateFeatureOption
 from vexil.identities.models import Identity, Trait
+from vexil.invites.models import Invite, InviteLink
 from vexil.permissions.models import EnvironmentGrant, ProjectGrant
 from vexil.segments.models import Segment
 from vexil.tags.models import Tag
@@ -100,6 +101,10 @@ def _seeded_ids(world: World) -> dict[str, Any]:
         "environment-user-permissions": EnvironmentGrant.objects.filter(environment=environment)
         .first()
         .pk,  # type: ignore[union-attr]
+        "invites": Invite.objects.get(organisation=world.organisation).pk,
+        "invite-links": InviteLink.objects.get(organisation=world.organisation).pk,
+        "join": Invite.objects.get(organisation=world.organisation).hash,
+        "link": InviteLink.objects.get(organisation=world.organisation).hash,
     }
 
 
