@@ -14,8 +14,11 @@ from vexil.dashboard import (
     invites,
     navigation,
     organisation_settings,
+    password_reset,
     segments,
     settings,
+    sso,
+    two_factor,
 )
 
 app_name = "dashboard"
@@ -128,6 +131,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-up/", auth.sign_up, name="sign-up"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("account/", auth.account, name="account"),
+    path("sign-in/code/", two_factor.sign_in_code, name="sign-in-code"),
+    path("account/two-factor/", two_factor.two_factor_settings, name="two-factor"),
+    path("password-reset/", password_reset.forgot_password, name="forgot-password"),
+    # The e-mail's link has no trailing slash (djoser's shape); accept both.
+    re_path(
+        r"^password-reset/confirm/(?P<uid>[0-9A-Za-z_\-]{1,64})/(?P<token>[0-9A-Za-z\-]{1,128})/?$",
+        password_reset.reset_password,
+        name="reset-password",
+    ),
+    path("sso/oidc/login/", sso.sso_start, name="sso-login"),
+    path("sso/oidc/callback/", sso.sso_callback, name="sso-callback"),
     # Flagsmith's link shapes, without a trailing slash: /invite/<hash>, /invite-link/<hash>
     re_path(r"^invite(?:-link)?/(?P<invite_hash>[^/]+)/?$", invites.invite_accept, name="invite"),
     re_path(
