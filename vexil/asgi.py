@@ -52,6 +52,7 @@ application = asgi_secrets_scope(
         identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
         prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
         gzip=settings.ENABLE_GZIP_COMPRESSION,
+        ofrep_rate=settings.VEXIL_OFREP_RATE_LIMIT,
     )
 )
 

@@ -185,7 +185,10 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.importer",
     "vexil.webhooks",
+    "vexil.portability",
+    "vexil.invites",
     "vexil.dashboard",
 ]
 
@@ -448,8 +451,14 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
-# Registration (Flagsmith's names). Invitations come later; until then this decides alone.
+# Registration (Flagsmith's names): without an invite (or not at all).
 ALLOW_REGISTRATION_WITHOUT_INVITE = env.boolean("ALLOW_REGISTRATION_WITHOUT_INVITE", True)
+PREVENT_SIGNUP = env.boolean("PREVENT_SIGNUP", False)
+# Invites (vexil.invites): e-mail invites' lifetime; Flagsmith's switch for invite links; an
+# optional seat limit per organisation (members plus pending e-mail invites; 0 = no limit).
+INVITE_EXPIRY_DAYS = env.integer("INVITE_EXPIRY_DAYS", 7, minimum=1)
+DISABLE_INVITE_LINKS = env.boolean("DISABLE_INVITE_LINKS", False)
+MAX_SEATS_PER_ORGANISATION = env.integer("MAX_SEATS_PER_ORGANISATION", 0, minimum=0)
 USER_CREATE_PERMISSIONS = env.list_of(
     "USER_CREATE_PERMISSIONS",
     dotted_path,
@@ -558,6 +567,12 @@ AUTH_THROTTLE_RATE = env.parsed(
     "a rate such as 10/min (per second, min, hour, day)",
     "10/min",
 )
+INVITE_THROTTLE_RATE = env.parsed(
+    "INVITE_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/min (per second, min, hour, day)",
+    "10/min",
+)
 
 REST_FRAMEWORK = {
     # The first class names the 401 challenge (`WWW-Authenticate: Token`).
@@ -588,6 +603,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": AUTH_THROTTLE_RATE,
         "password_reset": PASSWORD_RESET_THROTTLE_RATE,
+        "invite": INVITE_THROTTLE_RATE,
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -628,6 +644,12 @@ VEXIL_SDK_MAX_STALENESS_SECONDS = env.number("VEXIL_SDK_MAX_STALENESS_SECONDS", 
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
 VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)
+VEXIL_OFREP_RATE_LIMIT = env.parsed(
+    "VEXIL_OFREP_RATE_LIMIT",
+    _throttle_rate,
+    "a rate such as 1000/s (per second, min, hour, day)",
+    "",
+)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535

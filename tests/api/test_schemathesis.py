@@ -7,8 +7,9 @@ the seeded objects' ids in the path, so that requests get past the 404 of a rand
 serializers and services. Each request runs in a transaction that is rolled back, so every example
 meets the same data and nothing outlives the test.
 
-Checks: no 5xx (``not_a_server_error``) and, where the schema documents the status code, a body
-that conforms to it (``response_schema_conformance``). The number of examples is bounded
+Checks: no 5xx (``not_a_server_error``), every status code answered is one the schema documents for
+that operation (``status_code_conformance``), and a body that conforms to the documented schema
+(``response_schema_conformance``). The number of examples is bounded
 (``VEXIL_SCHEMATHESIS_EXAMPLES``, default 8 per operation) and the run is derandomised so CI is
 reproducible; to search harder locally, raise the number and set ``VEXIL_SCHEMATHESIS_RANDOM=1``.
 """
@@ -30,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.permission_matrix.conftest import World, build_world
 from tests.permission_matrix.test_flags_matrix import add_flags_objects
@@ -45,7 +46,7 @@ from vexil.tags.models import Tag
 from vexil.webhooks.models import Webhook
 
 EXAMPLES = int(os.environ.get("VEXIL_SCHEMATHESIS_EXAMPLES", "8"))
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
 
 class _RollbackError(Exception):
@@ -159,7 +160,7 @@ def _check_operation(operation: Any, ids: dict[str, Any], send: Callable[[Any], 
     run()
 
 
-def test_management_api__schemathesis__no_server_errors_and_conformant_bodies(
+def test_management_api__schemathesis__no_server_errors_documented_statuses_and_conformant_bodies(
     db: None, wsgi_app: Any
 ) -> None:
     # Given the seeded world and the schema the application serves

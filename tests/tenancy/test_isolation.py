@@ -34,9 +34,32 @@ def test_projects_list__each_principal__only_visible(world: World) -> None:
     }
 
 
-def test_projects_filter__other_tenants_organisation__400_no_data(world: World) -> None:
+def test_projects_filter__other_tenants_organisation__empty_list_no_data(world: World) -> None:
     url = f"/api/v1/projects/?organisation={world.other_organisation.pk}"
     response = world.clients["org_admin"].get(url)
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_projects_filter__other_tenants_organisation__same_answer_as_unknown_id(
+    world: World,
+) -> None:
+    client = world.clients["org_admin"]
+    other = client.get(f"/api/v1/projects/?organisation={world.other_organisation.pk}")
+    unknown = client.get("/api/v1/projects/?organisation=987654321")
+    assert (other.status_code, other.json()) == (unknown.status_code, unknown.json())
+
+
+def test_projects_filter__own_organisation__its_projects(world: World) -> None:
+    response = world.clients["org_admin"].get(
+        f"/api/v1/projects/?organisation={world.organisation.pk}"
+    )
+    assert response.status_code == 200
+    assert [project["name"] for project in response.json()] == ["Web shop"]
+
+
+def test_projects_filter__not_an_id__400(world: World) -> None:
+    response = world.clients["org_admin"].get("/api/v1/projects/?organisation=1.5")
     assert response.status_code == 400
     assert "organisation" in response.json()
 

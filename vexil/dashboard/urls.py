@@ -91,6 +91,29 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("segments/<int:segment_id>/delete/", segments.segment_delete, name="segment-delete"),
 ]
 
+# Pages of one organisation: /organisations/<organisation_id>/...
+organisation_patterns: list[URLPattern | URLResolver] = [
+    path("", navigation.organisation, name="organisation"),
+    path("settings/", organisation_settings.organisation_settings, name="organisation-settings"),
+    path(
+        "settings/save/",
+        organisation_settings.organisation_settings_save,
+        name="organisation-settings-save",
+    ),
+    path(
+        "members/<int:membership_id>/role/", organisation_settings.member_role, name="member-role"
+    ),
+    path("master-keys/", organisation_settings.master_key_create, name="master-key-create"),
+    path(
+        "master-keys/<str:key_id>/revoke/",
+        organisation_settings.master_key_revoke,
+        name="master-key-revoke",
+    ),
+    path("delete/", organisation_settings.organisation_delete, name="organisation-delete"),
+    path("audit/", audit.organisation_audit, name="organisation-audit"),
+    path("projects/new/", navigation.project_new, name="project-new"),
+]
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", navigation.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
@@ -98,46 +121,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("account/", auth.account, name="account"),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
-    path("organisations/<int:organisation_id>/", navigation.organisation, name="organisation"),
-    path(
-        "organisations/<int:organisation_id>/settings/",
-        organisation_settings.organisation_settings,
-        name="organisation-settings",
-    ),
-    path(
-        "organisations/<int:organisation_id>/settings/save/",
-        organisation_settings.organisation_settings_save,
-        name="organisation-settings-save",
-    ),
-    path(
-        "organisations/<int:organisation_id>/members/<int:membership_id>/role/",
-        organisation_settings.member_role,
-        name="member-role",
-    ),
-    path(
-        "organisations/<int:organisation_id>/master-keys/",
-        organisation_settings.master_key_create,
-        name="master-key-create",
-    ),
-    path(
-        "organisations/<int:organisation_id>/master-keys/<str:key_id>/revoke/",
-        organisation_settings.master_key_revoke,
-        name="master-key-revoke",
-    ),
-    path(
-        "organisations/<int:organisation_id>/delete/",
-        organisation_settings.organisation_delete,
-        name="organisation-delete",
-    ),
-    path(
-        "organisations/<int:organisation_id>/audit/",
-        audit.organisation_audit,
-        name="organisation-audit",
-    ),
-    path(
-        "organisations/<int:organisation_id>/projects/new/",
-        navigation.project_new,
-        name="project-new",
-    ),
+    path("organisations/<int:organisation_id>/", include(organisation_patterns)),
     path("projects/<int:project_id>/", include(project_patterns)),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -97,6 +98,7 @@ class EnvironmentViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: Environment) -> None:
         services.environment_delete(environment=instance, actor=actor_of(self.request))
 
+    @extend_schema(request=EnvironmentCloneSerializer, responses={201: EnvironmentSerializer})
     @action(detail=True, methods=["post"])
     def clone(self, request: Request, api_key: str) -> Response:
         source = self.get_object()

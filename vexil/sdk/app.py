@@ -1,7 +1,8 @@
 """The SDK endpoints as a lean ASGI application in front of Django.
 
 ``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
-legacy ``traits/`` endpoints (with or without the trailing slash) are answered here from the
+legacy ``traits/`` endpoints (with or without the trailing slash), and OFREP's
+``/ofrep/v1/evaluate/flags[/{key}]`` (``vexil.sdk.ofrep``) are answered here from the
 in-memory snapshot of the environment; every other path goes to Django. Work that needs the
 database (writes of identities and traits, a snapshot rebuild) runs on a thread pool; the one
 read of every identify call runs on the loop without blocking it (``vexil.sdk.reads``).
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import analytics, compression, cors, endpoints
+from vexil.sdk import analytics, compression, cors, endpoints, ofrep
 from vexil.sdk.caching import cache_headers
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import (
@@ -55,10 +56,22 @@ _PATHS = {f"{API}{name}{slash}": name for name in ROUTES for slash in ("/", "")}
 
 
 class SDKApplication:
-    def __init__(self, fallback: ASGIApp, context: SDKContext, *, gzip: bool = False) -> None:
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        context: SDKContext,
+        *,
+        gzip: bool = False,
+        ofrep_rate_limiter: ofrep.RateLimiter | None = None,
+    ) -> None:
         self.fallback = fallback
         self.context = context
         self.gzip = gzip
+        self.ofrep = ofrep.OFREP(ofrep_rate_limiter)
+        self.ofrep_routes: dict[str, tuple[str, Handler]] = {
+            "flag": ("POST", self.ofrep.flag),
+            "bulk": ("POST", self.ofrep.bulk),
+        }
         self._started = False
         # This process sees its own committed changes at once; other processes within the
         # registry's polling interval.
@@ -86,17 +99,23 @@ class SDKApplication:
         if scope["type"] == "http":
             name = _PATHS.get(scope["path"])
             if name is not None:
-                await self._serve(name, scope, receive, send)
+                await self._serve(name, ROUTES[name], scope, receive, send)
+                return
+            name = ofrep.route(scope["path"])
+            if name is not None:
+                await self._serve(f"ofrep {name}", self.ofrep_routes[name], scope, receive, send)
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         await self.fallback(scope, receive, send)
 
-    async def _serve(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(
+        self, name: str, route: tuple[str, Handler], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         self._start()
         request = Request.from_scope(scope)
-        methods, handler = ROUTES[name]
+        methods, handler = route
         try:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
@@ -150,6 +169,7 @@ def create_application(
     identity_cache_bytes: int = 0,
     prepared_statements: bool = True,
     gzip: bool = False,
+    ofrep_rate: str = "",
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
@@ -160,4 +180,6 @@ def create_application(
         IdentityResults(identity_cache_bytes),
         prepared_statements=prepared_statements,
     )
-    return SDKApplication(fallback, context, gzip=gzip)
+    return SDKApplication(
+        fallback, context, gzip=gzip, ofrep_rate_limiter=ofrep.RateLimiter.parse(ofrep_rate)
+    )

@@ -84,6 +84,8 @@ class RegisterView(APIView):
         data = _valid(RegisterInputSerializer, request)
         try:
             _, token = services.user_register(**data)
+        except services.SignUpPreventedError:
+            raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         except services.RegistrationClosedError:
             raise exceptions.PermissionDenied("Registration is by invitation only.") from None
         return Response({"key": token}, status=status.HTTP_201_CREATED)
