@@ -8,6 +8,7 @@ rolled-back change sends nothing), and delivery runs in the background, never in
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from vexil.features.models import Feature, FeatureState
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.users.models import User
-from vexil.webhooks import formats, payloads, tasks, worker
+from vexil.webhooks import formats, payloads, signing, tasks, worker
 from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery, WebhookEventType
 
 
@@ -343,3 +344,49 @@ def integration_update(*, integration: Webhook, **changes: Any) -> Webhook:
 
 def integration_delete(*, integration: Webhook) -> None:
     integration.delete()
+
+
+# --- Test sends ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestSendOutcome:
+    """What a test send came to: Flagsmith's ``detail`` and ``code``, and a sentence for people."""
+
+    ok: bool
+    detail: str
+    code: str
+    body: str
+    status: int | None = None
+
+
+def webhook_test_send(*, url: str, secret: str, sample: dict[str, Any]) -> TestSendOutcome:
+    """Send ``sample`` (Flagsmith's test event) to ``url`` at once, signed like a delivery."""
+    webhook_url_validate(url)
+    body = payloads.body_of(sample["event_type"], sample["data"]).encode()
+    headers = signing.delivery_headers(
+        body,
+        secret,
+        event_id=str(uuid.uuid4()),
+        event_type=sample["event_type"],
+        timestamp=int(time.time()),
+        attempt=1,
+    )
+    try:
+        response = outbound.post(url, body, headers=headers)
+    except outbound.OutboundRefusedError as refusal:
+        return TestSendOutcome(False, "Webhook URL refused", "refused", str(refusal))
+    except outbound.OutboundNetworkError:
+        return TestSendOutcome(
+            False,
+            "Could not connect to webhook URL",
+            "unreachable",
+            "Please check the URL, and ensure it is valid and accessible from the server.",
+        )
+    if 200 <= response.status < 300:
+        return TestSendOutcome(True, "Webhook test successful", "", "", response.status)
+    return TestSendOutcome(
+        False,
+        "Webhook returned error status",
+        "error_status",
+        f"Webhook returned HTTP {response.status}.",
+        response.status,
+    )
