@@ -399,6 +399,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # them (doubling each time).
 EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
 EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+# Every server process re-delivers, at start and then this often, messages a crash left
+# queued or half-sent (vexil.common.mail.email_outbox_sweep); 0 turns it off.
+EMAIL_OUTBOX_SWEEP_SECONDS = env.number("EMAIL_OUTBOX_SWEEP_SECONDS", 300.0, minimum=0.0)
 
 
 # --- The public base URL of every link in an e-mail ---
@@ -651,6 +654,10 @@ VEXIL_OFREP_RATE_LIMIT = env.parsed(
     "",
 )
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
+# Real-time streams (docs/realtime.md): open streams per process beyond which new ones get a 503,
+# and the idle seconds after which a stream sends a keep-alive comment.
+VEXIL_STREAMS_MAX = env.integer("VEXIL_STREAMS_MAX", 10_000, minimum=0)
+VEXIL_STREAMS_HEARTBEAT_SECONDS = env.number("VEXIL_STREAMS_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535
 

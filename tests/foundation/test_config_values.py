@@ -89,6 +89,7 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("SENDER_EMAIL", "noreply", {}),
     ("EMAIL_MAX_ATTEMPTS", "0", {}),
     ("EMAIL_RETRY_BACKOFF_SECONDS", "soon", {}),
+    ("EMAIL_OUTBOX_SWEEP_SECONDS", "hourly", {}),
     ("VEXIL_PUBLIC_URL", "flags.example.com", {}),
     ("FLAGSMITH_DOMAIN", "ftp://flags.example.com", {}),
     ("SENTRY_SDK_DSN", "not-a-dsn", {}),

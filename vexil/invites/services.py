@@ -121,8 +121,10 @@ def invites_create(
     invited_by: User | None,
     actor: Actor,
     request: HttpRequest | None = None,
+    send_email: bool = True,
 ) -> list[Invite]:
-    """Invite each address with its role and groups, and e-mail each its link (on commit).
+    """Invite each address with its role and groups, and e-mail each its link (on commit,
+    unless ``send_email`` is false: an operator hands the link over another way).
 
     An expired invite for the same address is replaced; a pending one, a member, or an address
     given twice is refused (nothing is created).
@@ -143,7 +145,8 @@ def invites_create(
     for invite_request in requests:
         invite = _invite_create(organisation, invite_request, invited_by, actor)
         invite.permission_groups.set(groups[invite_request.email])
-        _invite_email(invite, base_url)
+        if send_email:
+            _invite_email(invite, base_url)
         created.append(invite)
     return created
 
@@ -292,9 +295,13 @@ def invite_link_delete(*, link: InviteLink, actor: Actor) -> None:
 
 
 def _join(
-    organisation: Organisation, user: User, role: str, groups: Iterable[UserGroup]
+    organisation: Organisation,
+    user: User,
+    role: str,
+    groups: Iterable[UserGroup],
+    actor: Actor | None = None,
 ) -> OrganisationMembership:
-    actor = Actor(user=user)
+    actor = actor or Actor(user=user)
     membership = organisation_member_add(
         organisation=organisation, user=user, role=OrganisationRole(role), actor=actor
     )
@@ -370,3 +377,34 @@ def invite_accept_any(*, user: User, invite_hash: str) -> OrganisationMembership
     if selectors.invite_link_for_hash(invite_hash) is not None:
         return invite_link_accept(user=user, invite_hash=invite_hash)
     return invite_accept(user=user, invite_hash=invite_hash)
+
+
+@transaction.atomic
+def member_add_or_invite(
+    *,
+    organisation: Organisation,
+    email: str,
+    role: str,
+    actor: Actor,
+    send_email: bool = True,
+) -> OrganisationMembership | Invite:
+    """The operator's way in (``vexil add-member``): an existing account becomes a member at
+    once (with the default groups); an address without one gets an e-mail invite, whose link
+    the caller shows. Seats are checked either way; an existing member is refused."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        [invite] = invites_create(
+            organisation=organisation,
+            invites=[InviteRequest(email, role)],
+            invited_by=None,
+            actor=actor,
+            send_email=send_email,
+        )
+        return invite
+    _lock_organisation(organisation)
+    if OrganisationMembership.objects.filter(organisation=organisation, user=user).exists():
+        raise InviteRefusedError(
+            f"{user.email} is already a member of the organisation.", "already_member"
+        )
+    seats_check(organisation_id=organisation.pk, adding=1)
+    return _join(organisation, user, role, (), actor=actor)

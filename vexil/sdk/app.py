@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import analytics, compression, cors, endpoints, ofrep
+from vexil.sdk import analytics, compression, cors, endpoints, ofrep, stream
 from vexil.sdk.caching import cache_headers
+from vexil.sdk.changes import DEFAULT_MAX_SUBSCRIBERS, RedisRelay
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import (
     BodyTooLargeError,
@@ -62,28 +64,37 @@ class SDKApplication:
         context: SDKContext,
         *,
         gzip: bool = False,
+        redis_url: str = "",
+        heartbeat_seconds: float = 15.0,
         ofrep_rate_limiter: ofrep.RateLimiter | None = None,
     ) -> None:
         self.fallback = fallback
         self.context = context
         self.gzip = gzip
+        self.heartbeat_seconds = heartbeat_seconds
         self.ofrep = ofrep.OFREP(ofrep_rate_limiter)
         self.ofrep_routes: dict[str, tuple[str, Handler]] = {
             "flag": ("POST", self.ofrep.flag),
             "bulk": ("POST", self.ofrep.bulk),
         }
         self._started = False
+        self._closing: asyncio.Future[None] | None = None
         # This process sees its own committed changes at once; other processes within the
-        # registry's polling interval.
-        self._on_revision = lambda _ids: self._revision_committed()
+        # registry's polling interval, or at once through Redis when it is configured.
+        self.relay = RedisRelay(redis_url, context.registry.wake) if redis_url else None
+        self._on_revision = self._revision_committed
         on_environment_revision(self._on_revision)
 
-    def _revision_committed(self) -> None:
+    def _revision_committed(self, environment_ids: list[int]) -> None:
         self.context.registry.refresh()
         self.context.registry.wake()  # the poller builds the new snapshots
+        if self.relay is not None:
+            self.relay.publish(environment_ids)
 
     async def shutdown(self) -> None:
-        """Close the loop's own database connections, then everything else (``close``)."""
+        """End the open streams (their clients reconnect elsewhere), close the loop's own
+        database connections, then everything else (``close``)."""
+        await self.context.changes.close()
         await self.context.reader.close()
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
@@ -92,6 +103,8 @@ class SDKApplication:
         off_environment_revision(self._on_revision)
         freshness.unregister(self.context.registry.staleness)
         self.context.registry.stop_polling()
+        if self.relay is not None:
+            self.relay.stop()
         self.context.shutdown()
         analytics.flush()
 
@@ -104,6 +117,13 @@ class SDKApplication:
             name = ofrep.route(scope["path"])
             if name is not None:
                 await self._serve(f"ofrep {name}", self.ofrep_routes[name], scope, receive, send)
+                return
+            key = stream.stream_key(scope["path"])
+            if key is not None:
+                self._start()
+                await stream.serve(
+                    self.context, key, scope, receive, send, heartbeat=self.heartbeat_seconds
+                )
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -148,17 +168,48 @@ class SDKApplication:
             self._started = True
             freshness.register(self.context.registry.staleness)
             self.context.registry.start_polling()
+            if self.relay is not None:
+                self.relay.start()
+
+    def _end_streams(self) -> None:
+        self._closing = asyncio.ensure_future(self.context.changes.close())
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._start()
+                _before_stop_signal(asyncio.get_running_loop(), self._end_streams)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _before_stop_signal(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when SIGTERM or SIGINT reaches this worker, before the server's own handler.
+
+    granian drains a worker's open connections before it sends the ASGI lifespan shutdown, so an
+    open stream would hold the worker until it is killed (``workers_kill_timeout``) and its clients
+    would see a reset. Ending the streams at the signal lets them finish cleanly and the clients
+    reconnect to another process. granian installs its handlers on the loop before the lifespan
+    startup; asyncio keeps them in ``_signal_handlers``, the only place to chain onto them. Where
+    there is no such handler (another server, the tests' own loop), nothing is installed.
+    """
+    handlers = getattr(loop, "_signal_handlers", None)
+    if not isinstance(handlers, dict):
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = handlers.get(signum)
+        if previous is None:
+            continue
+
+        def chained(previous: asyncio.Handle = previous) -> None:
+            callback()
+            previous._callback(*previous._args)  # type: ignore[attr-defined]
+
+        loop.add_signal_handler(signum, chained)
 
 
 def create_application(
@@ -169,6 +220,9 @@ def create_application(
     identity_cache_bytes: int = 0,
     prepared_statements: bool = True,
     gzip: bool = False,
+    max_streams: int = DEFAULT_MAX_SUBSCRIBERS,
+    heartbeat_seconds: float = 15.0,
+    redis_url: str = "",
     ofrep_rate: str = "",
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
@@ -179,7 +233,13 @@ def create_application(
         threads,
         IdentityResults(identity_cache_bytes),
         prepared_statements=prepared_statements,
+        max_streams=max_streams,
     )
     return SDKApplication(
-        fallback, context, gzip=gzip, ofrep_rate_limiter=ofrep.RateLimiter.parse(ofrep_rate)
+        fallback,
+        context,
+        gzip=gzip,
+        redis_url=redis_url,
+        heartbeat_seconds=heartbeat_seconds,
+        ofrep_rate_limiter=ofrep.RateLimiter.parse(ofrep_rate),
     )
