@@ -180,62 +180,85 @@ def _children(pid: int) -> list[int]:
 # --- The stream client (its own process) -------------------------------------------------------
 
 
+class _StreamProtocol(asyncio.Protocol):
+    """One stream, read by callbacks (no task per stream, so the client costs the machine as
+    little as it can): ``ready`` when the first event arrived, ``arrival`` set to the time the
+    next event arrives once ``armed``."""
+
+    def __init__(self, ready: asyncio.Future[None], arrivals: list[float]) -> None:
+        self.ready = ready
+        self.arrivals = arrivals
+        self.armed = False
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.buffer += data
+        if not self.ready.done():
+            if b" 200 " not in self.buffer.split(b"\r\n", 1)[0] and b"\r\n" in self.buffer:
+                self.ready.set_exception(RuntimeError(self.buffer[:200].decode(errors="replace")))
+            elif EVENT_MARK in self.buffer:
+                self.buffer = b""
+                self.ready.set_result(None)
+        elif self.armed and EVENT_MARK in self.buffer:
+            self.armed = False
+            self.arrivals.append(now)
+        if len(self.buffer) > 4096:
+            self.buffer = self.buffer[-64:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before the first event"))
+
+
+EVENT_MARK = b"event: environment_updated"
+
+
 class _Streams:
-    """``count`` open streams; each read task records when its next event arrives."""
+    """``count`` open streams on one event loop."""
 
     def __init__(self, port: int, key: str) -> None:
         self.port = port
-        self.path = f"/sse/environments/{key}/stream"
-        self.writers: list[asyncio.StreamWriter] = []
-        self.first: list[asyncio.Future[None]] = []
+        self.request = (
+            f"GET /sse/environments/{key}/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Accept: text/event-stream\r\n\r\n"
+        ).encode()
+        self.protocols: list[_StreamProtocol] = []
         self.arrivals: list[float] = []
-        self.expect_change = asyncio.Event()
-        self.tasks: list[asyncio.Task[None]] = []
 
     async def open(self, count: int) -> float:
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        loop = asyncio.get_running_loop()
         started = time.monotonic()
 
         async def one() -> None:
             async with limit:
-                ready = asyncio.get_running_loop().create_future()
-                self.first.append(ready)
-                self.tasks.append(asyncio.ensure_future(self._read(ready)))
+                ready = loop.create_future()
+                protocol = _StreamProtocol(ready, self.arrivals)
+                await loop.create_connection(lambda: protocol, "127.0.0.1", self.port)
+                assert protocol.transport is not None
+                protocol.transport.write(self.request)
+                self.protocols.append(protocol)
                 await ready
 
         await asyncio.gather(*(one() for _ in range(count)))
         return time.monotonic() - started
 
-    async def _read(self, ready: asyncio.Future[None]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**16)
-        self.writers.append(writer)
-        request = (
-            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
-        )
-        writer.write(request.encode())
-        status = await reader.readline()
-        if b" 200 " not in status:
-            ready.set_exception(RuntimeError(status.decode(errors="replace").strip()))
-            return
-        await _next_event(reader)
-        ready.set_result(None)
-        await self.expect_change.wait()
-        await _next_event(reader)
-        self.arrivals.append(time.monotonic())
+    def arm(self) -> None:
+        self.arrivals.clear()
+        for protocol in self.protocols:
+            protocol.buffer = b""
+            protocol.armed = True
 
     def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for writer in self.writers:
-            writer.close()
-
-
-async def _next_event(reader: asyncio.StreamReader) -> None:
-    """Read up to the end of the next ``environment_updated`` event (skipping keep-alives)."""
-    while True:
-        block = await reader.readuntil(b"\n\n")
-        if b"event: environment_updated" in block:
-            return
+        for protocol in self.protocols:
+            if protocol.transport is not None:
+                protocol.transport.close()
 
 
 def _patch(port: int, keys: dict[str, Any], value: str) -> None:
@@ -269,15 +292,16 @@ async def _client_loop(
         if command == "open":
             connection.send(await streams.open(argument))
         elif command == "change":
-            streams.arrivals.clear()
-            streams.expect_change.set()
-            await asyncio.sleep(0.5)  # every reader is waiting for the next event again
+            streams.arm()
             changed = time.monotonic()
             await loop.run_in_executor(None, _patch, port, keys, argument)
+            answered = time.monotonic()
             deadline = changed + EVENT_TIMEOUT
-            while len(streams.arrivals) < len(streams.first) and time.monotonic() < deadline:
+            while len(streams.arrivals) < len(streams.protocols) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            connection.send([arrival - changed for arrival in streams.arrivals])
+            connection.send(
+                (answered - changed, [arrival - changed for arrival in streams.arrivals])
+            )
         elif command == "close":
             streams.close()
             connection.send(None)
@@ -310,9 +334,11 @@ class Report:
     rss_before_kib: int
     rss_with_kib: int
     delivery: list[float]
+    patch_seconds: float
     without: list[float]
     with_streams: list[float]
     fd_limit: int
+    load: tuple[float, float, float]
 
 
 def _bench(options: Options) -> Report:
@@ -341,7 +367,7 @@ def _bench(options: Options) -> Report:
             rss_with = _rss_kib(process.pid)
             print("changing a flag", file=sys.stderr)
             parent.send(("change", "bench change"))
-            delivery = parent.recv()
+            patch_seconds, delivery = parent.recv()
             print("wrk with the streams open", file=sys.stderr)
             with_streams = [
                 _wrk(port, keys["client_key"], options.duration) for _ in range(options.runs)
@@ -364,9 +390,11 @@ def _bench(options: Options) -> Report:
         rss_before,
         rss_with,
         delivery,
+        patch_seconds,
         without,
         with_streams,
         resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        os.getloadavg(),
     )
 
 
@@ -395,12 +423,19 @@ def _markdown(report: Report, options: Options) -> str:
             f"{_percentile(report.delivery, 0.99) * 1000:.0f} ms / "
             f"{max(report.delivery) * 1000:.0f} ms |"
         )
+        lines.append(
+            "| of which: the PATCH's own answer / first stream to last | "
+            f"{report.patch_seconds * 1000:.0f} ms / "
+            f"{(max(report.delivery) - min(report.delivery)) * 1000:.0f} ms |"
+        )
     lines += [
         f"| `GET /api/v1/flags/` without streams (median of {len(report.without)}) | "
         f"{base:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.without)}) |",
         f"| `GET /api/v1/flags/` with the streams open (median of {len(report.with_streams)}) | "
         f"{loaded:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.with_streams)}) |",
         f"| throughput kept | {loaded / base:.0%} |",
+        f"| machine load average at the end (1/5/15 min, 2 cores) | "
+        f"{' / '.join(f'{v:.1f}' for v in report.load)} |",
     ]
     return "| measure | value |\n|---|---|\n" + "\n".join(lines)
 

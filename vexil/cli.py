@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "seed_demo",
         "create a deterministic demo organisation with flags and identities",
     ),
+    "dump": ("dump", "write an organisation (or everything) as a JSON dump; keys only hashed"),
+    "load": ("load", "load a `vexil dump` file into an empty install"),
     "import-flagsmith": (
         "import_flagsmith",
         "import organisations, flags, segments and identities from a Flagsmith API",

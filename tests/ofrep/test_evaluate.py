@@ -183,6 +183,7 @@ def test_bulk__every_visible_flag_with_etag(sdk: SDKClient, flags: Flags) -> Non
     }  # fmt: skip
     tag = reply.headers["etag"]
     assert (tag[0], tag[-1], len(tag)) == ('"', '"', 34)
+    assert reply.headers["vary"] == "X-Environment-Key, Origin, Authorization, X-API-Key"
 
 
 def test_bulk__if_none_match__304_until_context_or_flags_change(

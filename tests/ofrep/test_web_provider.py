@@ -1,5 +1,6 @@
 """``@openfeature/ofrep-web-provider`` in Chromium, on a page of another origin, against a live
-Vexil: the bulk endpoint through CORS, its ETag (a 304 observed on a refetch).
+Vexil: the bulk endpoint through CORS, its ETag (a 304 observed on a refetch), and a refetch on
+a message of the OFREP change channel the bulk answer advertises (``eventStreams``).
 
 The page and the npm packages (``node/node_modules``, installed by the ``node`` fixture) are
 served by the test on a loopback port of their own, with an import map: no bundler, no CDN.
@@ -10,17 +11,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Page, sync_playwright
 
 from tests.dashboard.browser import launch_chromium
 from tests.ofrep.conftest import BULK, NODE_PROJECT, Flags, LiveServer
 from tests.processes import free_port
+from vexil.audit.services import Actor
+from vexil.features.models import FeatureState
+from vexil.features.services import feature_state_update
 
 MODULES = "/node_modules/@openfeature"
 IMPORTS = {
@@ -99,8 +105,8 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
-def test_web_provider__bulk_through_cors__values_then_304_on_refetch(
-    server: LiveServer, served_flags: Flags, page_origin: str, page: Page
+def test_web_provider__bulk_through_cors__304_on_refetch_and_update_on_stream_event(
+    server: LiveServer, served_flags: Flags, actor: Actor, page_origin: str, page: Page
 ) -> None:
     # (page last: Playwright's loop must be gone before the database is flushed)
     # Given
@@ -109,10 +115,12 @@ def test_web_provider__bulk_through_cors__values_then_304_on_refetch(
         "response",
         lambda r: (
             statuses.append(r.status)
-            if r.url.endswith(BULK) and r.request.method == "POST"
+            if urlsplit(r.url).path == BULK and r.request.method == "POST"
             else None
         ),
     )
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     query = urlencode({"vexil": server.url, "key": served_flags.client_key})
@@ -128,7 +136,34 @@ def test_web_provider__bulk_through_cors__values_then_304_on_refetch(
     # Then: the ETag was sent back and matched
     assert _wait_for_statuses(page, statuses, 2) == [200, 304]
     assert page.get_by_label("items").text_content() == "10"
+    # When: the flag changes (the page's provider holds the OFREP change channel open)
+    _wait_for_events_channel(page, requested)
+    # (on another thread: Playwright's loop runs on this one, and Django refuses it)
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(_set_max_items, served_flags, actor, 11).result()
+    # Then: the provider is told, refetches and the page shows the new value
+    page.get_by_label("items").filter(has_text="11").wait_for(timeout=10_000)
+    assert statuses[2:] == [200]
+    assert any("flagConfigLastModified=" in url for url in requested)
     assert errors == []
+
+
+def _set_max_items(flags: Flags, actor: Actor, value: int) -> None:
+    state = FeatureState.objects.get(
+        feature=flags.features["max_items"], environment=flags.environment, identity=None,
+        feature_segment=None,
+    )  # fmt: skip
+    feature_state_update(feature_state=state, actor=actor, value=value)
+    connection.close()
+
+
+def _wait_for_events_channel(page: Page, requested: list[str]) -> None:
+    for _ in range(100):
+        if any("/ofrep/v1/events/" in url for url in requested):
+            page.wait_for_timeout(300)  # the stream's answer on its way back
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the provider never opened the OFREP change channel")
 
 
 def _wait_for_statuses(page: Page, statuses: list[int], count: int) -> list[int]:

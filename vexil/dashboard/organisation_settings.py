@@ -22,6 +22,7 @@ from vexil.dashboard.forms.settings import (
     MemberRoleForm,
     OrganisationSettingsForm,
 )
+from vexil.dashboard.invite_panels import invites_context
 from vexil.dashboard.page import page, submit
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import Scope
@@ -41,7 +42,7 @@ def _is_admin(scope: Scope) -> bool:
     return permissions.is_organisation_admin(scope.user, _organisation(scope).pk)
 
 
-def _page(
+def settings_page(
     request: HttpRequest,
     scope: Scope,
     *,
@@ -49,6 +50,7 @@ def _page(
     key_form: MasterKeyForm | None = None,
     new_key: str | None = None,
     role_errors: dict[int, MemberRoleForm] | None = None,
+    invite_forms: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     organisation = _organisation(scope)
@@ -71,6 +73,7 @@ def _page(
             )
             for membership in members_of(organisation)
         ]
+        context.update(invites_context(request, organisation, **(invite_forms or {})))
     if may_keys:
         context.update(
             keys=list(master_api_keys_of(organisation.pk).order_by("-id")),
@@ -95,7 +98,7 @@ def _to_settings(scope: Scope) -> HttpResponse:
 
 @page()
 def organisation_settings(request: HttpRequest, scope: Scope) -> HttpResponse:
-    return _page(request, scope)
+    return settings_page(request, scope)
 
 
 @page(methods=["POST"], write=[_is_admin])
@@ -106,7 +109,7 @@ def organisation_settings_save(request: HttpRequest, scope: Scope) -> HttpRespon
         services.organisation_update(organisation=_organisation(scope), actor=scope.actor, **data)
         return _to_settings(scope)
 
-    return submit(form, save) or _page(request, scope, form=form, status=400)
+    return submit(form, save) or settings_page(request, scope, form=form, status=400)
 
 
 @page(methods=["POST"], write=[OrganisationPermission.MANAGE_USERS])
@@ -124,7 +127,7 @@ def member_role(request: HttpRequest, scope: Scope, membership_id: int) -> HttpR
         )
         return _to_settings(scope)
 
-    return submit(form, save, default="role") or _page(
+    return submit(form, save, default="role") or settings_page(
         request, scope, role_errors={membership.pk: form}, status=400
     )
 
@@ -135,14 +138,14 @@ def master_key_create(request: HttpRequest, scope: Scope) -> HttpResponse:
     """The new key is in this response only: it is stored hashed and never shown again."""
     form = MasterKeyForm(request.POST)
     if not form.is_valid():
-        return _page(request, scope, key_form=form, status=400)
+        return settings_page(request, scope, key_form=form, status=400)
     _, plaintext = master_api_key_create(
         organisation=_organisation(scope),
         name=form.cleaned_data["name"],
         is_admin=form.cleaned_data["is_admin"],
         actor=scope.actor,
     )
-    return _page(request, scope, new_key=plaintext, status=201)
+    return settings_page(request, scope, new_key=plaintext, status=201)
 
 
 @page(methods=["POST"], write=[OrganisationPermission.MANAGE_API_KEYS])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from vexil.dashboard import (
     audit,
@@ -11,10 +11,14 @@ from vexil.dashboard import (
     evaluate,
     features,
     identities,
+    invites,
     navigation,
     organisation_settings,
+    password_reset,
     segments,
     settings,
+    sso,
+    two_factor,
     webhooks,
 )
 
@@ -147,6 +151,13 @@ organisation_patterns: list[URLPattern | URLResolver] = [
         name="master-key-revoke",
     ),
     path("delete/", organisation_settings.organisation_delete, name="organisation-delete"),
+    path("invites/", invites.invite_create, name="invite-create"),
+    path("invites/<int:invite_id>/resend/", invites.invite_resend, name="invite-resend"),
+    path("invites/<int:invite_id>/revoke/", invites.invite_revoke, name="invite-revoke"),
+    path("invite-links/", invites.invite_link_create, name="invite-link-create"),
+    path(
+        "invite-links/<int:link_id>/delete/", invites.invite_link_delete, name="invite-link-delete"
+    ),
     path("audit/", audit.organisation_audit, name="organisation-audit"),
     path("projects/new/", navigation.project_new, name="project-new"),
 ]
@@ -179,6 +190,24 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-up/", auth.sign_up, name="sign-up"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("account/", auth.account, name="account"),
+    path("sign-in/code/", two_factor.sign_in_code, name="sign-in-code"),
+    path("account/two-factor/", two_factor.two_factor_settings, name="two-factor"),
+    path("password-reset/", password_reset.forgot_password, name="forgot-password"),
+    # The e-mail's link has no trailing slash (djoser's shape); accept both.
+    re_path(
+        r"^password-reset/confirm/(?P<uid>[0-9A-Za-z_\-]{1,64})/(?P<token>[0-9A-Za-z\-]{1,128})/?$",
+        password_reset.reset_password,
+        name="reset-password",
+    ),
+    path("sso/oidc/login/", sso.sso_start, name="sso-login"),
+    path("sso/oidc/callback/", sso.sso_callback, name="sso-callback"),
+    # Flagsmith's link shapes, without a trailing slash: /invite/<hash>, /invite-link/<hash>
+    re_path(r"^invite(?:-link)?/(?P<invite_hash>[^/]+)/?$", invites.invite_accept, name="invite"),
+    re_path(
+        r"^invite(?:-link)?/(?P<invite_hash>[^/]+)/sign-up/$",
+        invites.invite_sign_up,
+        name="invite-sign-up",
+    ),
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", include(organisation_patterns)),
     path("projects/<int:project_id>/", include(project_patterns)),

@@ -2,7 +2,8 @@
 
 ``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
 legacy ``traits/`` endpoints (with or without the trailing slash), and OFREP's
-``/ofrep/v1/evaluate/flags[/{key}]`` (``vexil.sdk.ofrep``) are answered here from the
+``/ofrep/v1/evaluate/flags[/{key}]`` (``vexil.sdk.ofrep``, and its change channel
+``vexil.sdk.ofrep_events``) are answered here from the
 in-memory snapshot of the environment; every other path goes to Django. Work that needs the
 database (writes of identities and traits, a snapshot rebuild) runs on a thread pool; the one
 read of every identify call runs on the loop without blocking it (``vexil.sdk.reads``).
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import analytics, compression, cors, endpoints, ofrep, stream
+from vexil.sdk import analytics, compression, cors, endpoints, ofrep, ofrep_events, stream
 from vexil.sdk.caching import cache_headers
 from vexil.sdk.changes import DEFAULT_MAX_SUBSCRIBERS, RedisRelay
 from vexil.sdk.context import SDKContext
@@ -117,6 +118,13 @@ class SDKApplication:
             name = ofrep.route(scope["path"])
             if name is not None:
                 await self._serve(f"ofrep {name}", self.ofrep_routes[name], scope, receive, send)
+                return
+            key = ofrep_events.events_key(scope["path"])
+            if key is not None:
+                self._start()
+                await ofrep_events.serve(
+                    self.context, key, scope, receive, send, heartbeat=self.heartbeat_seconds
+                )
                 return
             key = stream.stream_key(scope["path"])
             if key is not None:

@@ -8,12 +8,14 @@ where a change came from::
     with hub.subscribe(environment_id, idle=15.0) as updates:
         async for updated_at in updates:
             if updated_at is None:
-                ...  # ``idle`` seconds without a change: time for a keep-alive
+                ...  # a keep-alive tick (every ``idle`` seconds while waiting)
             else:
                 ...  # epoch seconds (float) of the environment document's ``updated_at``
 
 The contract of ``subscribe``:
 
+- with ``idle`` (seconds), ``None`` comes at the hub's keep-alive tick, every ``idle`` seconds
+  while the subscriber waits (one timer for all subscribers with that interval);
 - the first value is the environment's current ``updated_at``, then each new one; changes that
   land while the subscriber is busy are coalesced into the latest (a subscriber never falls
   behind, and never sees a value twice in a row);
@@ -39,7 +41,7 @@ the subscribers of the environments whose value moved or that disappeared. The i
 
 ``observe`` runs on whichever thread reloaded the index; subscribers live on the event loop that
 first subscribed, and are woken with ``call_soon_threadsafe``: one future per waiting subscriber,
-no thread or task of the hub's own per stream.
+no thread, task or timer of the hub's own per stream.
 """
 
 from __future__ import annotations
@@ -80,12 +82,12 @@ class _Topic:
 
     def __init__(self) -> None:
         self.subscribers = 0
-        self.waiters: set[asyncio.Future[None]] = set()
+        self.waiters: set[asyncio.Future[bool]] = set()
 
     def wake(self) -> None:
         for waiter in self.waiters:
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(True)
         self.waiters.clear()
 
 
@@ -101,6 +103,10 @@ class ChangeHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._drained: asyncio.Event | None = None
+        # Keep-alive ticks: one timer per idle interval for all waiting subscribers (a timer per
+        # subscriber per wait was half the cost of a fan-out to 10,000 streams)
+        self._idle_waiters: dict[float, set[asyncio.Future[bool]]] = {}
+        self._tickers: dict[float, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 
     # --- fed by the registry (any thread) -------------------------------------------------
     def observe(self, environments: Mapping[int, EnvironmentRow]) -> None:
@@ -156,6 +162,33 @@ class ChangeHub:
         self._open += 1
         return Subscription(self, environment_id, topic, idle)
 
+    def _waiter(self, topic: _Topic, idle: float | None) -> asyncio.Future[bool]:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        topic.waiters.add(waiter)
+        if idle is not None:
+            self._idle_waiters.setdefault(idle, set()).add(waiter)
+            ticker = self._tickers.get(idle)
+            if ticker is None or ticker[0] is not loop:
+                self._tickers[idle] = (loop, loop.call_later(idle, self._tick, idle))
+        return waiter
+
+    def _forget(self, topic: _Topic, waiter: asyncio.Future[bool], idle: float | None) -> None:
+        topic.waiters.discard(waiter)
+        if idle is not None:
+            self._idle_waiters.get(idle, set()).discard(waiter)
+
+    def _tick(self, idle: float) -> None:
+        """Every ``idle`` seconds, tell each subscriber still waiting that nothing happened."""
+        waiters = self._idle_waiters.pop(idle, set())
+        for waiter in waiters:
+            _resolve(waiter, False)
+        loop = asyncio.get_running_loop()
+        if waiters:
+            self._tickers[idle] = (loop, loop.call_later(idle, self._tick, idle))
+        else:
+            self._tickers.pop(idle, None)
+
     def _release(self, environment_id: int, topic: _Topic) -> None:
         self._open -= 1
         topic.subscribers -= 1
@@ -191,7 +224,7 @@ class Subscription:
     def __init__(self, hub: ChangeHub, environment_id: int, topic: _Topic, idle: float | None):
         self._hub = hub
         self._topic = topic
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[bool] | None = None
         self.environment_id = environment_id
         self.idle = idle
         self.last: float | None = None
@@ -214,20 +247,13 @@ class Subscription:
                 return None
 
     async def _wait(self) -> bool:
-        """Wait for a change (or a close); False after ``idle`` seconds without one."""
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        self._topic.waiters.add(waiter)
-        timer = None
-        if self.idle is not None:
-            timer = loop.call_later(self.idle, _resolve, waiter, False)
+        """Wait for a change (or a close); False at the hub's next keep-alive tick instead."""
+        waiter = self._waiter = self._hub._waiter(self._topic, self.idle)
         try:
-            return (await waiter) is not False
+            return await waiter
         finally:
-            self._topic.waiters.discard(waiter)
+            self._hub._forget(self._topic, waiter, self.idle)
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
 
     def close(self) -> None:
         """End the iteration and free the slot; safe to call more than once, from the loop."""
@@ -235,7 +261,7 @@ class Subscription:
             return
         self.closed = True
         if self._waiter is not None:
-            _resolve(self._waiter, None)
+            _resolve(self._waiter, True)
         self._hub._release(self.environment_id, self._topic)
 
     def __enter__(self) -> Subscription:

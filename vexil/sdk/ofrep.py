@@ -11,6 +11,8 @@ of them, from the same compiled snapshot as ``/api/v1/identities/`` (docs/realti
   reports reason ``DISABLED`` and ``false`` when it has no value, and no ``value`` (the code
   default, ADR-0006) when it has one. A string value that is a decimal number with a fraction
   (``"2.5"``) is reported as a JSON float, and one that is a JSON object or array as that object.
+* The bulk answer advertises OFREP's change channel in ``eventStreams``
+  (``vexil.sdk.ofrep_events``: one ``refetchEvaluation`` message per change of the environment).
 * The bulk answer carries a strong ``ETag`` computed from what the evaluation depends on
   (environment revision, key kind, context), so a matching ``If-None-Match`` is answered 304
   without evaluating or reading anything.
@@ -35,6 +37,7 @@ from vexil.identities.models import IDENTIFIER_MAX_LENGTH, TraitValue
 from vexil.sdk import identify
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Request, Response
+from vexil.sdk.ofrep_events import event_streams
 from vexil.sdk.results import identity_cache_key
 from vexil.sdk.snapshot import EnvironmentSnapshot
 
@@ -42,6 +45,8 @@ PREFIX = "/ofrep/v1/evaluate/flags"
 STATIC, TARGETING_MATCH, SPLIT, DISABLED = "STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED"
 _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][+-]?[0-9]+)?")
 _MAX_MEMOISED_SNAPSHOTS = 1024
+# The key may come in either header (beside X-Environment-Key, which every SDK answer varies on)
+VARY = "Authorization, X-API-Key"
 
 
 def route(path: str) -> str | None:
@@ -390,6 +395,12 @@ class OFREP:
         return snapshot, is_server, subject
 
     async def flag(self, context: SDKContext, request: Request) -> Response:
+        return (await self._flag(context, request)).header("vary", VARY)
+
+    async def bulk(self, context: SDKContext, request: Request) -> Response:
+        return (await self._bulk(context, request)).header("vary", VARY)
+
+    async def _flag(self, context: SDKContext, request: Request) -> Response:
         key = flag_key(request)
         try:
             snapshot, is_server, subject = await self._open(context, request, key)
@@ -403,7 +414,7 @@ class OFREP:
             return _flag_not_found(key)
         return Response(200, encoded)
 
-    async def bulk(self, context: SDKContext, request: Request) -> Response:
+    async def _bulk(self, context: SDKContext, request: Request) -> Response:
         try:
             snapshot, is_server, subject = await self._open(context, request, None)
         except RefusedError as refused:
@@ -417,7 +428,8 @@ class OFREP:
         if not_modified(request, tag):
             return Response(304, b"", content_type=None).header("etag", tag)
         encoded = await evaluate(context, snapshot, subject, is_server=is_server)
-        body = b'{"flags":[%s]}' % b",".join(e for e in encoded if e)
+        streams = orjson.dumps(event_streams(snapshot.data.document["api_key"]))
+        body = b'{"flags":[%s],"eventStreams":%s}' % (b",".join(e for e in encoded if e), streams)
         return Response(200, body).header("etag", tag)
 
 

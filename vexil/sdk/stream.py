@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 import orjson
@@ -53,6 +54,7 @@ def stream_key(path: str) -> str | None:
     return key if key and "/" not in key else None
 
 
+@functools.lru_cache(maxsize=256)  # one value goes to every stream of its environment
 def event(updated_at: float) -> bytes:
     data = orjson.dumps({"updated_at": updated_at}).decode()
     return f"event: {EVENT}\ndata: {data}\nretry: {RETRY_MILLISECONDS}\n\n".encode()
