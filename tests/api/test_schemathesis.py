@@ -108,6 +108,25 @@ def _seeded_ids(world: World) -> dict[str, Any]:
     }
 
 
+def seed_integrations(world: World) -> dict[str, int]:
+    """One integration of each kind (the segment before ``{id}`` names the kind's route)."""
+    ids: dict[str, int] = {}
+    for route, kind, scope in (
+        ("datadog", "datadog", {"project": world.project}),
+        ("grafana", "grafana", {"project": world.project}),
+        ("slack", "slack", {"environment": world.environment}),
+        ("json-webhook", "json", {"environment": world.environment}),
+    ):
+        ids[route] = Webhook.objects.create(
+            kind=kind,
+            organisation=world.organisation,
+            url=f"https://{route}.example.com/",
+            secret="k",
+            **scope,
+        ).pk
+    return ids
+
+
 def seeded_path_parameters(path: str, ids: dict[str, Any]) -> dict[str, Any]:
     """For ``/api/v1/projects/{project_pk}/features/{id}/``: ``{"project_pk": .., "id": ..}``."""
     segments = path.strip("/").split("/")
@@ -157,6 +176,7 @@ def test_management_api__schemathesis__no_server_errors_documented_statuses_and_
         environment=world.environment,
         url="https://hooks.example.com/flags",
     ).pk
+    ids |= seed_integrations(world)
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
     headers = {"Authorization": world.credentials["org_admin"]}
 
