@@ -19,6 +19,7 @@ from vexil.dashboard import (
     settings,
     sso,
     two_factor,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -81,6 +82,24 @@ environment_patterns: list[URLPattern | URLResolver] = [
         "settings/keys/<int:key_id>/revoke/", settings.server_key_revoke, name="server-key-revoke"
     ),
     path("settings/delete/", settings.environment_delete, name="environment-delete"),
+    path("webhooks/", webhooks.webhooks, name="environment-webhooks"),
+    path("webhooks/new/", webhooks.webhook_create, name="environment-webhook-create"),
+    path(
+        "webhooks/add/<str:kind>/",
+        webhooks.integration_create,
+        name="environment-integration-create",
+    ),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="environment-webhook"),
+    path(
+        "webhooks/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="environment-webhook-test",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="environment-webhook-delete",
+    ),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -93,6 +112,24 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("segments/new/", segments.segment_new, name="segment-new"),
     path("segments/<int:segment_id>/", segments.segment_detail, name="segment"),
     path("segments/<int:segment_id>/delete/", segments.segment_delete, name="segment-delete"),
+    path("integrations/", webhooks.webhooks, name="project-webhooks"),
+    path("integrations/new/", webhooks.webhook_create, name="project-webhook-create"),
+    path(
+        "integrations/add/<str:kind>/",
+        webhooks.integration_create,
+        name="project-integration-create",
+    ),
+    path("integrations/<int:webhook_id>/", webhooks.webhook_detail, name="project-webhook"),
+    path(
+        "integrations/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="project-webhook-test",
+    ),
+    path(
+        "integrations/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="project-webhook-delete",
+    ),
 ]
 
 # Pages of one organisation: /organisations/<organisation_id>/...
@@ -125,6 +162,28 @@ organisation_patterns: list[URLPattern | URLResolver] = [
     path("projects/new/", navigation.project_new, name="project-new"),
 ]
 
+# Webhooks of one organisation: /organisations/<organisation_id>/webhooks/...
+organisation_webhook_patterns: list[URLPattern | URLResolver] = [
+    path("webhooks/", webhooks.webhooks, name="organisation-webhooks"),
+    path("webhooks/new/", webhooks.webhook_create, name="organisation-webhook-create"),
+    path(
+        "webhooks/add/<str:kind>/",
+        webhooks.integration_create,
+        name="organisation-integration-create",
+    ),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="organisation-webhook"),
+    path(
+        "webhooks/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="organisation-webhook-test",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="organisation-webhook-delete",
+    ),
+]
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", navigation.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
@@ -152,4 +211,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", include(organisation_patterns)),
     path("projects/<int:project_id>/", include(project_patterns)),
+    path("organisations/<int:organisation_id>/", include(organisation_webhook_patterns)),
 ]
