@@ -341,6 +341,18 @@ def _delays(value: str) -> list[float]:
 VEXIL_WEBHOOK_ALLOWED_NETWORKS: list[str] = env.parsed(
     "VEXIL_WEBHOOK_ALLOWED_NETWORKS", _networks, "comma-separated CIDR networks", []
 )
+
+
+def _ca_bundle(value: str) -> str:
+    if not Path(value).is_file():
+        raise ValueError(value)
+    return value
+
+
+# Extra certificate authorities that outbound HTTPS trusts, besides the system's (an internal CA).
+VEXIL_OUTBOUND_CA_BUNDLE: str = env.parsed(
+    "VEXIL_OUTBOUND_CA_BUNDLE", _ca_bundle, "the path of a PEM file of CA certificates", ""
+)
 VEXIL_WEBHOOK_TIMEOUT_SECONDS = env.number("VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 VEXIL_WEBHOOK_RETRY_DELAYS = env.parsed(
     "VEXIL_WEBHOOK_RETRY_DELAYS",
@@ -353,6 +365,9 @@ VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = env.integer(
 )
 VEXIL_WEBHOOK_LOG_RETENTION_DAYS = env.integer("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
 VEXIL_WEBHOOK_POLL_SECONDS = env.number("VEXIL_WEBHOOK_POLL_SECONDS", 5.0, minimum=0.05)
+# With Celery: how often the worker looks for pending deliveries overdue by that long (a task the
+# broker lost) and sends their task again.
+VEXIL_WEBHOOK_SWEEP_SECONDS = env.number("VEXIL_WEBHOOK_SWEEP_SECONDS", 60.0, minimum=0.1)
 # Without a Celery broker, each server process delivers from the outbox table on a thread of its
 # own. Tests turn it off and deliver synchronously (vexil.webhooks.delivery.run_due).
 VEXIL_WEBHOOK_IN_PROCESS_WORKER = True

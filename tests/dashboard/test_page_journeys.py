@@ -21,6 +21,7 @@ from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.segments.models import Segment
 from vexil.users.models import User
+from vexil.webhooks.models import Webhook
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -280,3 +281,38 @@ def test_variation_weights__checked_while_typing__saved_when_within_100(
         for value in state.multivariate_feature_state_values.all()
     }
     assert saved == {"red": 60, "green": 40}
+
+
+def test_webhooks_page__create_with_secret_once_edit_slack_delete__accessible(
+    page: Page, dashboard_server: DashboardServer, project: Project, environment: Environment
+) -> None:
+    sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
+    page.goto(_environment_page(dashboard_server, project, environment))
+    page.get_by_role("link", name="Webhooks", exact=True).click()
+    assert_accessible(page)
+
+    # A webhook, its secret shown once
+    page.get_by_label("Webhook URL", exact=True).fill("https://hooks.example.com/flags")
+    page.get_by_label("Name", exact=True).fill("CI")
+    page.get_by_role("button", name="Create webhook").click()
+    secret = page.get_by_label("Secret of the new webhook").input_value()
+    assert secret == Webhook.objects.get().secret
+    assert_accessible(page)
+
+    # Its page: disabled, then deleted
+    page.get_by_role("link", name="CI").click()
+    expect(page.get_by_text("No deliveries yet.")).to_be_visible()
+    expect(page.get_by_text(secret)).to_have_count(0)
+    page.get_by_label("Enabled").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Enabled")).not_to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("button", name="Delete webhook").click()
+    expect(page.get_by_text("No webhooks.")).to_be_visible()
+
+    # Slack, whose URL is never shown back
+    page.get_by_label("Slack incoming-webhook URL").fill("https://hooks.slack.com/services/T/B/tok")
+    page.get_by_role("button", name="Add Slack").click()
+    expect(page.get_by_role("link", name="Slack settings and delivery log")).to_be_visible()
+    expect(page.get_by_text("services/T/B/tok")).to_have_count(0)
+    assert_accessible(page)

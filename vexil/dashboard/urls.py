@@ -22,6 +22,7 @@ from vexil.dashboard import (
     settings,
     sso,
     two_factor,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -96,6 +97,24 @@ environment_patterns: list[URLPattern | URLResolver] = [
     ),
     path("settings/delete/", settings.environment_delete, name="environment-delete"),
     path("permissions/", include(_permission_patterns("environment"))),
+    path("webhooks/", webhooks.webhooks, name="environment-webhooks"),
+    path("webhooks/new/", webhooks.webhook_create, name="environment-webhook-create"),
+    path(
+        "webhooks/add/<str:kind>/",
+        webhooks.integration_create,
+        name="environment-integration-create",
+    ),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="environment-webhook"),
+    path(
+        "webhooks/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="environment-webhook-test",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="environment-webhook-delete",
+    ),
 ]
 
 # Pages of one project: /projects/<project_id>/...
@@ -112,6 +131,24 @@ project_patterns: list[URLPattern | URLResolver] = [
     path("settings/save/", project_settings.project_settings_save, name="project-settings-save"),
     path("delete/", project_settings.project_delete, name="project-delete"),
     path("permissions/", include(_permission_patterns("project"))),
+    path("integrations/", webhooks.webhooks, name="project-webhooks"),
+    path("integrations/new/", webhooks.webhook_create, name="project-webhook-create"),
+    path(
+        "integrations/add/<str:kind>/",
+        webhooks.integration_create,
+        name="project-integration-create",
+    ),
+    path("integrations/<int:webhook_id>/", webhooks.webhook_detail, name="project-webhook"),
+    path(
+        "integrations/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="project-webhook-test",
+    ),
+    path(
+        "integrations/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="project-webhook-delete",
+    ),
 ]
 
 # One group of an organisation: /organisations/<organisation_id>/groups/<group_id>/...
@@ -156,6 +193,28 @@ organisation_patterns: list[URLPattern | URLResolver] = [
     path("groups/<int:group_id>/", include(group_patterns)),
 ]
 
+# Webhooks of one organisation: /organisations/<organisation_id>/webhooks/...
+organisation_webhook_patterns: list[URLPattern | URLResolver] = [
+    path("webhooks/", webhooks.webhooks, name="organisation-webhooks"),
+    path("webhooks/new/", webhooks.webhook_create, name="organisation-webhook-create"),
+    path(
+        "webhooks/add/<str:kind>/",
+        webhooks.integration_create,
+        name="organisation-integration-create",
+    ),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="organisation-webhook"),
+    path(
+        "webhooks/<int:webhook_id>/test/",
+        webhooks.webhook_test,
+        name="organisation-webhook-test",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="organisation-webhook-delete",
+    ),
+]
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", navigation.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
@@ -183,4 +242,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("organisations/new/", navigation.organisation_new, name="organisation-new"),
     path("organisations/<int:organisation_id>/", include(organisation_patterns)),
     path("projects/<int:project_id>/", include(project_patterns)),
+    path("organisations/<int:organisation_id>/", include(organisation_webhook_patterns)),
 ]
