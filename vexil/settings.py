@@ -85,6 +85,9 @@ elif IS_PRODUCTION:
 else:
     # The embedded default: one key generated on first start and shared by every process.
     SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
+# Earlier keys, still accepted (sessions, reset links, two-factor secrets) while moving to a new
+# one: Django's SECRET_KEY_FALLBACKS, comma-separated.
+SECRET_KEY_FALLBACKS = [k for k in env.string("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 
 # --- Production mode refuses what is only safe on a developer's machine ---
 _SECRET_KEY_MIN_LENGTH, _SECRET_KEY_MIN_DISTINCT = 50, 5  # Django's own deployment check
@@ -209,6 +212,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # force_2fa for browser sessions (API tokens: vexil.users.authentication).
+    "vexil.dashboard.middleware.TwoFactorEnrolmentMiddleware",
     "vexil.common.middleware.ErrorBodyMiddleware",
     # Last, so it sees the response of a locked-out login and replaces it with ours.
     "axes.middleware.AxesMiddleware",
@@ -336,6 +341,18 @@ def _delays(value: str) -> list[float]:
 VEXIL_WEBHOOK_ALLOWED_NETWORKS: list[str] = env.parsed(
     "VEXIL_WEBHOOK_ALLOWED_NETWORKS", _networks, "comma-separated CIDR networks", []
 )
+
+
+def _ca_bundle(value: str) -> str:
+    if not Path(value).is_file():
+        raise ValueError(value)
+    return value
+
+
+# Extra certificate authorities that outbound HTTPS trusts, besides the system's (an internal CA).
+VEXIL_OUTBOUND_CA_BUNDLE: str = env.parsed(
+    "VEXIL_OUTBOUND_CA_BUNDLE", _ca_bundle, "the path of a PEM file of CA certificates", ""
+)
 VEXIL_WEBHOOK_TIMEOUT_SECONDS = env.number("VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 VEXIL_WEBHOOK_RETRY_DELAYS = env.parsed(
     "VEXIL_WEBHOOK_RETRY_DELAYS",
@@ -348,6 +365,9 @@ VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = env.integer(
 )
 VEXIL_WEBHOOK_LOG_RETENTION_DAYS = env.integer("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
 VEXIL_WEBHOOK_POLL_SECONDS = env.number("VEXIL_WEBHOOK_POLL_SECONDS", 5.0, minimum=0.05)
+# With Celery: how often the worker looks for pending deliveries overdue by that long (a task the
+# broker lost) and sends their task again.
+VEXIL_WEBHOOK_SWEEP_SECONDS = env.number("VEXIL_WEBHOOK_SWEEP_SECONDS", 60.0, minimum=0.1)
 # Without a Celery broker, each server process delivers from the outbox table on a thread of its
 # own. Tests turn it off and deliver synchronously (vexil.webhooks.delivery.run_due).
 VEXIL_WEBHOOK_IN_PROCESS_WORKER = True
@@ -453,6 +473,41 @@ USER_CREATE_PERMISSIONS = env.list_of(
     "permission class paths",
     ["rest_framework.permissions.AllowAny"],
 )
+
+
+# Single sign-on with OpenID Connect (docs/accounts.md#single-sign-on-openid-connect): off unless
+# OIDC_ISSUER is set. The issuer is compared exactly with the ID token's `iss`, so it is kept as
+# given (a trailing slash matters to some providers).
+def _issuer(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(value)
+    return value.strip()
+
+
+def _email_domain(value: str) -> str:
+    domain = value.strip().lower().lstrip("@")
+    if not domain or "@" in domain or " " in domain:
+        raise ValueError(value)
+    return domain
+
+
+OIDC_ISSUER = env.parsed("OIDC_ISSUER", _issuer, "an http(s) issuer URL", "")
+OIDC_CLIENT_ID = env.string("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env.string("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = env.string("OIDC_SCOPES", "openid email profile").split()
+OIDC_ALLOWED_EMAIL_DOMAINS = env.list_of(
+    "OIDC_ALLOWED_EMAIL_DOMAINS", _email_domain, "e-mail domains such as example.com", []
+)
+OIDC_CREATE_USERS = env.boolean("OIDC_CREATE_USERS", False)
+OIDC_NEW_USER_ORGANISATION = env.integer("OIDC_NEW_USER_ORGANISATION", 0, minimum=0)
+OIDC_NEW_USER_ROLE = env.choice("OIDC_NEW_USER_ROLE", ("user", "admin"), "user").upper()
+if OIDC_ISSUER and not OIDC_CLIENT_ID:
+    raise ConfigurationError("OIDC_CLIENT_ID", "set when OIDC_ISSUER is set")
+if OIDC_ISSUER and "openid" not in OIDC_SCOPES:
+    raise ConfigurationError("OIDC_SCOPES", "a space-separated list that includes openid")
+# Flagsmith's name: refuse e-mail and password sign-in (API and dashboard); SSO remains.
+PREVENT_EMAIL_PASSWORD = env.boolean("PREVENT_EMAIL_PASSWORD", False)
 
 # Password reset (Flagsmith's names): token lifetime, and e-mails per address per cool-down.
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=60)

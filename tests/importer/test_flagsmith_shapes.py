@@ -256,3 +256,19 @@ def test_import__not_json__clear_error(flagsmith: FlagsmithStub, owner: User) ->
     status, report = _import(flagsmith.url)
     assert status == 1
     assert "did not answer JSON: is this a Flagsmith API?" in report["error"]
+
+
+def test_import__answer_missing_a_nested_field__clear_error_no_traceback(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    document = json.loads(json.dumps(bodies.DOCUMENT))
+    document["feature_states"][0]["multivariate_feature_state_values"][0][
+        "multivariate_feature_option"
+    ] = {"value": "green"}
+    flagsmith.overrides[f"{bodies.ENV}/document/"] = document
+    status, report = _import(flagsmith.url, "--no-verify")
+    assert status == 1
+    assert report["error"] == (
+        f"an answer from {flagsmith.url} in an unexpected shape (KeyError: 'id'); "
+        "this Flagsmith version may differ"
+    )

@@ -250,9 +250,17 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates verified against the system's CAs, plus ``VEXIL_OUTBOUND_CA_BUNDLE``'s."""
+    context = ssl.create_default_context()
+    if settings.VEXIL_OUTBOUND_CA_BUNDLE:
+        context.load_verify_locations(cafile=settings.VEXIL_OUTBOUND_CA_BUNDLE)
+    return context
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, *, address: IPAddress, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        super().__init__(host, port, timeout=timeout, context=tls_context())
         self._address = address
 
     def connect(self) -> None:

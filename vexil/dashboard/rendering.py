@@ -28,6 +28,7 @@ ENVIRONMENT_MENU: list[MenuItem] = [
     MenuItem("Evaluate", "dashboard:evaluate"),
     MenuItem("Compare", "dashboard:compare"),
     MenuItem("Audit log", "dashboard:environment-audit"),
+    MenuItem("Webhooks", "dashboard:environment-webhooks"),
     MenuItem("Settings", "dashboard:environment-settings"),
 ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -165,6 +165,14 @@ class Importer:
                 self._import_all()
         except SourceError as exc:
             self.report.error = str(exc)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # An answer the shape checks let through but the import cannot use.
+            self.report.error = (
+                f"an answer from {self.source.base} in an unexpected shape "
+                f"({exc.__class__.__name__}: {exc}); this Flagsmith version may differ"
+            )
+        except KeyboardInterrupt:
+            self.report.error = "interrupted; run the command again to carry on"
         finally:
             self.progress.done()
         return self.report
@@ -618,25 +626,38 @@ class Importer:
         identifiers: list[str] = []
         done = 0
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            # The next page is read while this one is written.
+            pending: list[tuple[dict[str, Any], Future[Any]]] = []
             for page in _pages(self.source.identities(key), IDENTITY_PAGE):
-                fetched = list(pool.map(details, page))
-                with transaction.atomic():
-                    for item, (traits, overrides) in zip(page, fetched, strict=True):
-                        identity = self._graph(
-                            "identity",
-                            item,
-                            partial(
-                                self._identity, environment, traits=traits, overrides=overrides
-                            ),
-                            [_trait_value(t) for t in traits],
-                            [_override_key(o) for o in overrides],
-                            source_id=f"{key}:{item['id']}",
-                        )
-                        if identity is not None:
-                            identifiers.append(item["identifier"])
-                done += len(page)
+                reading = [(item, pool.submit(details, item)) for item in page]
+                done += self._identities_write(environment, pending, identifiers)
+                pending = reading
                 self.progress.update(f"identities of {environment.name}", done)
+            done += self._identities_write(environment, pending, identifiers)
+            self.progress.update(f"identities of {environment.name}", done)
         return identifiers
+
+    def _identities_write(
+        self,
+        environment: Environment,
+        page: Sequence[tuple[dict[str, Any], Future[Any]]],
+        identifiers: list[str],
+    ) -> int:
+        key = environment.api_key
+        with transaction.atomic():
+            for item, future in page:
+                traits, overrides = future.result()
+                identity = self._graph(
+                    "identity",
+                    item,
+                    partial(self._identity, environment, traits=traits, overrides=overrides),
+                    [_trait_value(t) for t in traits],
+                    [_override_key(o) for o in overrides],
+                    source_id=f"{key}:{item['id']}",
+                )
+                if identity is not None:
+                    identifiers.append(item["identifier"])
+        return len(page)
 
     def _identity(
         self,

@@ -145,6 +145,8 @@ class Command(BaseCommand):
                 )
             except SourceError as exc:
                 report.error = f"verification stopped: {exc}"
+            except KeyboardInterrupt:
+                report.error = "verification interrupted"
             progress.done()
         return report
 
