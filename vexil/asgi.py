@@ -52,6 +52,10 @@ application = asgi_secrets_scope(
         identity_cache_bytes=settings.VEXIL_SDK_IDENTITY_CACHE_MB * 1024 * 1024,
         prepared_statements=settings.VEXIL_SDK_PREPARED_STATEMENTS,
         gzip=settings.ENABLE_GZIP_COMPRESSION,
+        max_streams=settings.VEXIL_STREAMS_MAX,
+        heartbeat_seconds=settings.VEXIL_STREAMS_HEARTBEAT_SECONDS,
+        redis_url=settings.REDIS_URL,
+        ofrep_rate=settings.VEXIL_OFREP_RATE_LIMIT,
     )
 )
 
@@ -60,3 +64,8 @@ from vexil.webhooks import worker as webhook_worker  # noqa: E402
 
 if not settings.CELERY_BROKER_URL and settings.VEXIL_WEBHOOK_IN_PROCESS_WORKER:
     webhook_worker.start()  # resume deliveries left pending by a previous process
+
+# Re-deliver e-mails a crash left queued or half-sent (vexil.common.mail), now and periodically.
+from vexil.common.mail import email_outbox_sweeper_start  # noqa: E402
+
+email_outbox_sweeper_start()

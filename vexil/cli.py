@@ -26,6 +26,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "seed_demo",
         "create a deterministic demo organisation with flags and identities",
     ),
+    "dump": ("dump", "write an organisation (or everything) as a JSON dump; keys only hashed"),
+    "load": ("load", "load a `vexil dump` file into an empty install"),
+    "import-flagsmith": (
+        "import_flagsmith",
+        "import organisations, flags, segments and identities from a Flagsmith API",
+    ),
+    "add-member": (
+        "add_member",
+        "add a person to an organisation with a role (an invite link if they have no account)",
+    ),
     "migrate": ("migrate", "apply database migrations"),
     "createsuperuser": ("createsuperuser", "create an administrator interactively"),
     "worker": ("worker", "run the Celery worker (needs CELERY_BROKER_URL)"),

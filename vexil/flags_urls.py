@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("vexil.segments.urls")),
     path("", include("vexil.identities.urls")),
     path("", include("vexil.tags.urls")),
+    path("", include("vexil.portability.urls")),
 ]

@@ -85,6 +85,9 @@ elif IS_PRODUCTION:
 else:
     # The embedded default: one key generated on first start and shared by every process.
     SECRET_KEY = persistent_secret(DATA_DIR / "secret_key")
+# Earlier keys, still accepted (sessions, reset links, two-factor secrets) while moving to a new
+# one: Django's SECRET_KEY_FALLBACKS, comma-separated.
+SECRET_KEY_FALLBACKS = [k for k in env.string("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 
 # --- Production mode refuses what is only safe on a developer's machine ---
 _SECRET_KEY_MIN_LENGTH, _SECRET_KEY_MIN_DISTINCT = 50, 5  # Django's own deployment check
@@ -185,7 +188,10 @@ INSTALLED_APPS = [
     "vexil.segments",
     "vexil.identities",
     "vexil.analytics",
+    "vexil.importer",
     "vexil.webhooks",
+    "vexil.portability",
+    "vexil.invites",
     "vexil.dashboard",
 ]
 
@@ -206,6 +212,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # force_2fa for browser sessions (API tokens: vexil.users.authentication).
+    "vexil.dashboard.middleware.TwoFactorEnrolmentMiddleware",
     "vexil.common.middleware.ErrorBodyMiddleware",
     # Last, so it sees the response of a locked-out login and replaces it with ours.
     "axes.middleware.AxesMiddleware",
@@ -333,6 +341,18 @@ def _delays(value: str) -> list[float]:
 VEXIL_WEBHOOK_ALLOWED_NETWORKS: list[str] = env.parsed(
     "VEXIL_WEBHOOK_ALLOWED_NETWORKS", _networks, "comma-separated CIDR networks", []
 )
+
+
+def _ca_bundle(value: str) -> str:
+    if not Path(value).is_file():
+        raise ValueError(value)
+    return value
+
+
+# Extra certificate authorities that outbound HTTPS trusts, besides the system's (an internal CA).
+VEXIL_OUTBOUND_CA_BUNDLE: str = env.parsed(
+    "VEXIL_OUTBOUND_CA_BUNDLE", _ca_bundle, "the path of a PEM file of CA certificates", ""
+)
 VEXIL_WEBHOOK_TIMEOUT_SECONDS = env.number("VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 VEXIL_WEBHOOK_RETRY_DELAYS = env.parsed(
     "VEXIL_WEBHOOK_RETRY_DELAYS",
@@ -345,6 +365,9 @@ VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES = env.integer(
 )
 VEXIL_WEBHOOK_LOG_RETENTION_DAYS = env.integer("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", 30, minimum=1)
 VEXIL_WEBHOOK_POLL_SECONDS = env.number("VEXIL_WEBHOOK_POLL_SECONDS", 5.0, minimum=0.05)
+# With Celery: how often the worker looks for pending deliveries overdue by that long (a task the
+# broker lost) and sends their task again.
+VEXIL_WEBHOOK_SWEEP_SECONDS = env.number("VEXIL_WEBHOOK_SWEEP_SECONDS", 60.0, minimum=0.1)
 # Without a Celery broker, each server process delivers from the outbox table on a thread of its
 # own. Tests turn it off and deliver synchronously (vexil.webhooks.delivery.run_due).
 VEXIL_WEBHOOK_IN_PROCESS_WORKER = True
@@ -381,6 +404,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # them (doubling each time).
 EMAIL_MAX_ATTEMPTS = env.integer("EMAIL_MAX_ATTEMPTS", 5, minimum=1)
 EMAIL_RETRY_BACKOFF_SECONDS = env.number("EMAIL_RETRY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+# Every server process re-delivers, at start and then this often, messages a crash left
+# queued or half-sent (vexil.common.mail.email_outbox_sweep); 0 turns it off.
+EMAIL_OUTBOX_SWEEP_SECONDS = env.number("EMAIL_OUTBOX_SWEEP_SECONDS", 300.0, minimum=0.0)
 
 
 # --- The public base URL of every link in an e-mail ---
@@ -433,14 +459,55 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
-# Registration (Flagsmith's names). Invitations come later; until then this decides alone.
+# Registration (Flagsmith's names): without an invite (or not at all).
 ALLOW_REGISTRATION_WITHOUT_INVITE = env.boolean("ALLOW_REGISTRATION_WITHOUT_INVITE", True)
+PREVENT_SIGNUP = env.boolean("PREVENT_SIGNUP", False)
+# Invites (vexil.invites): e-mail invites' lifetime; Flagsmith's switch for invite links; an
+# optional seat limit per organisation (members plus pending e-mail invites; 0 = no limit).
+INVITE_EXPIRY_DAYS = env.integer("INVITE_EXPIRY_DAYS", 7, minimum=1)
+DISABLE_INVITE_LINKS = env.boolean("DISABLE_INVITE_LINKS", False)
+MAX_SEATS_PER_ORGANISATION = env.integer("MAX_SEATS_PER_ORGANISATION", 0, minimum=0)
 USER_CREATE_PERMISSIONS = env.list_of(
     "USER_CREATE_PERMISSIONS",
     dotted_path,
     "permission class paths",
     ["rest_framework.permissions.AllowAny"],
 )
+
+
+# Single sign-on with OpenID Connect (docs/accounts.md#single-sign-on-openid-connect): off unless
+# OIDC_ISSUER is set. The issuer is compared exactly with the ID token's `iss`, so it is kept as
+# given (a trailing slash matters to some providers).
+def _issuer(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(value)
+    return value.strip()
+
+
+def _email_domain(value: str) -> str:
+    domain = value.strip().lower().lstrip("@")
+    if not domain or "@" in domain or " " in domain:
+        raise ValueError(value)
+    return domain
+
+
+OIDC_ISSUER = env.parsed("OIDC_ISSUER", _issuer, "an http(s) issuer URL", "")
+OIDC_CLIENT_ID = env.string("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env.string("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = env.string("OIDC_SCOPES", "openid email profile").split()
+OIDC_ALLOWED_EMAIL_DOMAINS = env.list_of(
+    "OIDC_ALLOWED_EMAIL_DOMAINS", _email_domain, "e-mail domains such as example.com", []
+)
+OIDC_CREATE_USERS = env.boolean("OIDC_CREATE_USERS", False)
+OIDC_NEW_USER_ORGANISATION = env.integer("OIDC_NEW_USER_ORGANISATION", 0, minimum=0)
+OIDC_NEW_USER_ROLE = env.choice("OIDC_NEW_USER_ROLE", ("user", "admin"), "user").upper()
+if OIDC_ISSUER and not OIDC_CLIENT_ID:
+    raise ConfigurationError("OIDC_CLIENT_ID", "set when OIDC_ISSUER is set")
+if OIDC_ISSUER and "openid" not in OIDC_SCOPES:
+    raise ConfigurationError("OIDC_SCOPES", "a space-separated list that includes openid")
+# Flagsmith's name: refuse e-mail and password sign-in (API and dashboard); SSO remains.
+PREVENT_EMAIL_PASSWORD = env.boolean("PREVENT_EMAIL_PASSWORD", False)
 
 # Password reset (Flagsmith's names): token lifetime, and e-mails per address per cool-down.
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=60)
@@ -543,6 +610,12 @@ AUTH_THROTTLE_RATE = env.parsed(
     "a rate such as 10/min (per second, min, hour, day)",
     "10/min",
 )
+INVITE_THROTTLE_RATE = env.parsed(
+    "INVITE_THROTTLE_RATE",
+    _throttle_rate,
+    "a rate such as 10/min (per second, min, hour, day)",
+    "10/min",
+)
 
 REST_FRAMEWORK = {
     # The first class names the 401 challenge (`WWW-Authenticate: Token`).
@@ -573,6 +646,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": AUTH_THROTTLE_RATE,
         "password_reset": PASSWORD_RESET_THROTTLE_RATE,
+        "invite": INVITE_THROTTLE_RATE,
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -613,7 +687,17 @@ VEXIL_SDK_MAX_STALENESS_SECONDS = env.number("VEXIL_SDK_MAX_STALENESS_SECONDS", 
 VEXIL_SDK_THREADS = env.integer("VEXIL_SDK_THREADS", 8, minimum=1)
 VEXIL_SDK_IDENTITY_CACHE_MB = env.integer("VEXIL_SDK_IDENTITY_CACHE_MB", 64, minimum=0)
 VEXIL_SDK_PREPARED_STATEMENTS = env.boolean("VEXIL_SDK_PREPARED_STATEMENTS", True)
+VEXIL_OFREP_RATE_LIMIT = env.parsed(
+    "VEXIL_OFREP_RATE_LIMIT",
+    _throttle_rate,
+    "a rate such as 1000/s (per second, min, hour, day)",
+    "",
+)
 VEXIL_ANALYTICS_FLUSH_SECONDS = env.number("VEXIL_ANALYTICS_FLUSH_SECONDS", 10.0, minimum=0.1)
+# Real-time streams (docs/realtime.md): open streams per process beyond which new ones get a 503,
+# and the idle seconds after which a stream sends a keep-alive comment.
+VEXIL_STREAMS_MAX = env.integer("VEXIL_STREAMS_MAX", 10_000, minimum=0)
+VEXIL_STREAMS_HEARTBEAT_SECONDS = env.number("VEXIL_STREAMS_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
 # --- The server of `vexil serve` (its --host, --port and --workers options win) ---
 PORT_MAX = 65535
 

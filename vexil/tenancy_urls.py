@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("vexil.permissions.urls")),
     path("", include("vexil.audit.urls")),
     path("", include("vexil.webhooks.urls")),
+    path("", include("vexil.invites.urls")),
 ]

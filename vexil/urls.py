@@ -23,11 +23,15 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("vexil.flags_urls")),
 ]
 
+# Sessions begin only at the dashboard's sign-in (two-factor step, PREVENT_EMAIL_PASSWORD).
+admin.site.login = user_views.sign_in_elsewhere  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", include("vexil.health.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     # Session login for the browsable API and for browsers sent here by an HTML 401 page.
+    path("api-auth/login/", user_views.sign_in_elsewhere),
     path("api-auth/", include("rest_framework.urls")),
     # The dashboard last: its pages sit at the root of the site.
     path("", include("vexil.dashboard.urls")),

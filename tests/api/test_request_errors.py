@@ -168,15 +168,20 @@ def test_browsable_api__development__anonymous_sees_login_link(db: None, setting
 
 
 def test_browsable_api__superuser_logs_in_through_link__browsable_page(superuser: User) -> None:
-    # Given the login page a 401 page links to
+    # Given the login page a 401 page links to: the dashboard's sign-in (its two-factor step)
     client = Client()
     login_page = client.get("/api-auth/login/?next=/api/v1/organisations/")
-    assert login_page.status_code == 200
+    assert login_page.status_code == 302
+    assert login_page["Location"] == "/sign-in/?next=%2Fapi%2Fv1%2Forganisations%2F"
 
-    # When a superuser logs in there (no /admin/ detour)
+    # When a superuser signs in there (no /admin/ detour)
     response = client.post(
-        "/api-auth/login/?next=/api/v1/organisations/",
-        {"username": superuser.email, "password": "correct horse 1"},
+        login_page["Location"],
+        {
+            "email": superuser.email,
+            "password": "correct horse 1",
+            "next": "/api/v1/organisations/",
+        },
     )
 
     # Then they land on the browsable API

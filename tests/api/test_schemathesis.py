@@ -40,6 +40,7 @@ from vexil.common.openapi import TAG as SDK_TAG
 from vexil.environments.models import EnvironmentAPIKey
 from vexil.features.models import Feature, FeatureSegment, FeatureState, MultivariateFeatureOption
 from vexil.identities.models import Identity, Trait
+from vexil.invites.models import Invite, InviteLink
 from vexil.permissions.models import EnvironmentGrant, ProjectGrant
 from vexil.segments.models import Segment
 from vexil.tags.models import Tag
@@ -100,7 +101,30 @@ def _seeded_ids(world: World) -> dict[str, Any]:
         "environment-user-permissions": EnvironmentGrant.objects.filter(environment=environment)
         .first()
         .pk,  # type: ignore[union-attr]
+        "invites": Invite.objects.get(organisation=world.organisation).pk,
+        "invite-links": InviteLink.objects.get(organisation=world.organisation).pk,
+        "join": Invite.objects.get(organisation=world.organisation).hash,
+        "link": InviteLink.objects.get(organisation=world.organisation).hash,
     }
+
+
+def seed_integrations(world: World) -> dict[str, int]:
+    """One integration of each kind (the segment before ``{id}`` names the kind's route)."""
+    ids: dict[str, int] = {}
+    for route, kind, scope in (
+        ("datadog", "datadog", {"project": world.project}),
+        ("grafana", "grafana", {"project": world.project}),
+        ("slack", "slack", {"environment": world.environment}),
+        ("json-webhook", "json", {"environment": world.environment}),
+    ):
+        ids[route] = Webhook.objects.create(
+            kind=kind,
+            organisation=world.organisation,
+            url=f"https://{route}.example.com/",
+            secret="k",
+            **scope,
+        ).pk
+    return ids
 
 
 def seeded_path_parameters(path: str, ids: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +176,7 @@ def test_management_api__schemathesis__no_server_errors_documented_statuses_and_
         environment=world.environment,
         url="https://hooks.example.com/flags",
     ).pk
+    ids |= seed_integrations(world)
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
     headers = {"Authorization": world.credentials["org_admin"]}
 

@@ -65,9 +65,12 @@ class DashboardServer:
 
 
 @contextmanager
-def dashboard_server(directory: Path) -> Iterator[DashboardServer]:
-    """``vexil serve`` (one worker) on the test database and a free loopback port."""
-    port, log = free_port(), directory / "server.log"
+def dashboard_server(
+    directory: Path, *, port: int | None = None, **settings: str
+) -> Iterator[DashboardServer]:
+    """``vexil serve`` (one worker) on the test database and a free loopback port (or ``port``),
+    with ``settings`` as extra environment variables."""
+    port, log = port or free_port(), directory / "server.log"
     env = vexil_environment(
         DATABASE_URL=shared_database_url(),
         VEXIL_DATA_DIR=str(directory / "data"),
@@ -75,6 +78,7 @@ def dashboard_server(directory: Path) -> Iterator[DashboardServer]:
         DASHBOARD_POLL_SECONDS=POLL_SECONDS,
         # Journeys sign in many times from 127.0.0.1; the throttle has its own tests.
         AUTH_THROTTLE_RATE="1000/min",
+        **settings,
     )
     command = vexil_command("serve", "--port", str(port), "--workers", "1", "--no-migrate")
     with running(command, env=env, output=log) as process:

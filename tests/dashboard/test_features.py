@@ -36,6 +36,11 @@ def _state(feature: Feature, environment: Environment) -> FeatureState:
     )
 
 
+def _version(feature: Feature, environment: Environment) -> str:
+    """The state's ``updated_at`` as the features list carries it."""
+    return _state(feature, environment).updated_at.isoformat()
+
+
 def test_list__empty__sdk_snippet_with_client_key(
     admin_client: Client, project: Project, environment: Environment
 ) -> None:
@@ -132,7 +137,8 @@ def test_toggle__switches_on_audits_and_bumps_revision(
     revision = environment.revision
 
     response = admin_client.post(
-        _url(project, environment, f"{feature.pk}/toggle/"), {"enabled": "on"}
+        _url(project, environment, f"{feature.pk}/toggle/"),
+        {"enabled": "on", "version": _version(feature, environment)},
     )
 
     assert response.status_code == 302
@@ -149,13 +155,63 @@ def test_toggle__htmx__returns_the_row(
 ) -> None:
     response = admin_client.post(
         _url(project, environment, f"{feature.pk}/toggle/"),
-        {"enabled": "on"},
+        {"enabled": "on", "version": _version(feature, environment)},
         headers={"HX-Request": "true"},
     )
 
     body = response.content.decode()
     assert body.strip().startswith("<tr")
     assert " checked" in body
+    assert f'name="version" value="{_version(feature, environment)}"' in body
+
+
+def test_toggle__state_changed_since_the_list_was_read__409_shows_current_nothing_saved(
+    admin_client: Client,
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    actor: Actor,
+) -> None:
+    # Given the list as the user read it, then someone switches the feature on and sets a value
+    seen = _version(feature, environment)
+    feature_state_update(
+        feature_state=_state(feature, environment), actor=actor, enabled=True, value="red"
+    )
+    audited = AuditLog.objects.count()
+
+    # When the user switches it off from the old list (htmx), and again without JavaScript
+    htmx = admin_client.post(
+        _url(project, environment, f"{feature.pk}/toggle/"),
+        {"version": seen},
+        headers={"HX-Request": "true"},
+    )
+    plain = admin_client.post(
+        _url(project, environment, f"{feature.pk}/toggle/"), {"version": seen}
+    )
+
+    # Then both are refused with the current state, and nothing changed
+    row = htmx.content.decode()
+    assert htmx.status_code == 409
+    assert row.strip().startswith("<tr")
+    assert " checked" in row
+    assert "it is on now. Nothing was saved." in row
+    assert f'name="version" value="{_version(feature, environment)}"' in row
+    assert plain.status_code == 409
+    assert "red" in plain.content.decode()
+    state = _state(feature, environment)
+    assert (state.enabled, state.value) == (True, "red")
+    assert AuditLog.objects.count() == audited
+
+
+def test_toggle__without_the_version_read__400_nothing_saved(
+    admin_client: Client, project: Project, environment: Environment, feature: Feature
+) -> None:
+    response = admin_client.post(
+        _url(project, environment, f"{feature.pk}/toggle/"), {"enabled": "on"}
+    )
+
+    assert response.status_code == 400
+    assert _state(feature, environment).enabled is False
 
 
 def test_toggle__viewer_replays_post__403_and_nothing_changes(
@@ -165,7 +221,8 @@ def test_toggle__viewer_replays_post__403_and_nothing_changes(
 
     page = viewer_client.get(_url(project, environment)).content.decode()
     response = viewer_client.post(
-        _url(project, environment, f"{feature.pk}/toggle/"), {"enabled": "on"}
+        _url(project, environment, f"{feature.pk}/toggle/"),
+        {"enabled": "on", "version": _version(feature, environment)},
     )
 
     assert " disabled" in page

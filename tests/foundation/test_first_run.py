@@ -103,12 +103,14 @@ def test_admin__address_outside_allowed__404() -> None:
 
 @override_settings(ALLOWED_ADMIN_IP_ADDRESSES=["10.1.0.0/16"])
 def test_admin__address_inside_allowed__served() -> None:
+    # The admin's login is the dashboard's sign-in (two-factor step included).
     response = Client(REMOTE_ADDR="10.1.2.3").get("/admin/login/")
-    assert response.status_code == 200
+    assert (response.status_code, response["Location"]) == (302, "/sign-in/?next=%2F")
 
 
 def test_admin__no_restriction__served() -> None:
-    assert Client(REMOTE_ADDR="192.0.2.7").get("/admin/login/").status_code == 200
+    response = Client(REMOTE_ADDR="192.0.2.7").get("/admin/login/?next=/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/sign-in/?next=%2Fadmin%2F")
 
 
 def test_init_page__form__plain_help_texts_and_name_not_called_first_name() -> None:

@@ -55,12 +55,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from vexil.api_keys.models import MasterAPIKey
@@ -68,6 +70,7 @@ from vexil.api_keys.services import master_api_key_create
 from vexil.audit.services import Actor
 from vexil.environments import services as environment_services
 from vexil.environments.models import Environment
+from vexil.invites.models import Invite, InviteLink
 from vexil.organisations.models import Organisation, OrganisationRole, UserGroup
 from vexil.organisations.services import (
     organisation_create,
@@ -171,6 +174,7 @@ def build_world() -> World:
         organisation=globex, name="Rivals", user_ids=[rival.pk], actor=as_rival
     )
     master_key, plaintext = master_api_key_create(organisation=acme, name="CI", actor=as_admin)
+    _add_invites(acme, invitee=rival)
     credentials = {name: f"Token {auth_token_issue(user=user)}" for name, user in users.items()}
     credentials["master_key"] = f"Api-Key {plaintext}"
     clients = {"anonymous": APIClient()}
@@ -191,6 +195,20 @@ def build_world() -> World:
         clients=clients,
         credentials=credentials,
     )
+
+
+def _add_invites(organisation: Organisation, invitee: User) -> None:
+    """A pending e-mail invite to Acme for Globex's administrator, and an invite link to Acme
+    (the ORM: no audit rows or e-mails, so other rows of the matrix see the world unchanged)."""
+    invite = Invite(
+        organisation=organisation,
+        email=invitee.email,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    link = InviteLink(organisation=organisation)
+    for row in (invite, link):
+        row.set_hash_digest()
+        row.save()
 
 
 @pytest.fixture

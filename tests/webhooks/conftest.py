@@ -6,6 +6,7 @@ Every receiver listens on 127.0.0.1 or ::1 only; no test connects anywhere else.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ class Reply:
 class Receiver:
     """Answers scripted replies (then 200) and records every request and connection."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Received] = []
         self.replies: list[Reply] = []
         self.connections = 0
@@ -79,6 +80,10 @@ class Receiver:
                 return request
 
         self.server = Server((host, 0), Handler)
+        if tls is not None:
+            # The handshake runs on accept; a client that refuses the certificate never gets in.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self.server.server_address[1]
         self.host = host
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -87,7 +92,7 @@ class Receiver:
     def url(self, path: str = "/hook", host: str | None = None) -> str:
         name = host or self.host
         name = f"[{name}]" if ":" in name else name
-        return f"http://{name}:{self.port}{path}"
+        return f"{self.scheme}://{name}:{self.port}{path}"
 
     def close(self) -> None:
         self.server.shutdown()

@@ -3,11 +3,14 @@ and retries (a countdown task) to a loopback receiver."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.processes import running, shared_database_url, vexil_command, vexil_environment, wait_for
 from tests.webhooks.conftest import Receiver, Reply
@@ -67,3 +70,43 @@ def test_worker__503_then_200__retried_by_countdown_task_and_delivered(
     first, second = receiver.requests
     assert first.headers["x-vexil-event-id"] == second.headers["x-vexil-event-id"]
     assert second.headers["x-vexil-delivery-attempt"] == "2"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("allow_loopback")
+def test_worker__pending_row_whose_task_was_lost__swept_and_delivered(
+    broker: str, tmp_path: Path, organisation: Organisation, receiver: Receiver
+) -> None:
+    # Given a pending delivery that no task on the broker knows of (the broker lost it)
+    webhook = services.webhook_create(organisation=organisation, url=receiver.url())
+    lost = WebhookDelivery.objects.create(
+        event_id=uuid.uuid4(),
+        webhook=webhook,
+        event_type="AUDIT_LOG_CREATED",
+        body='{"data": {}, "event_type": "AUDIT_LOG_CREATED"}',
+        next_attempt_at=timezone.now() - timedelta(seconds=30),
+    )
+    env = vexil_environment(
+        CELERY_BROKER_URL=broker,
+        DATABASE_URL=shared_database_url(),
+        VEXIL_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+        VEXIL_WEBHOOK_SWEEP_SECONDS="0.5",
+    )
+
+    # When a worker runs
+    log = tmp_path / "worker.log"
+    with running(vexil_command("worker", "--pool", "solo"), env=env, output=log) as worker:
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(
+                pk=lost.pk, status=DeliveryStatus.DELIVERED
+            ).first(),
+            timeout=60,
+            what="the swept delivery",
+            process=worker,
+        )
+
+    # Then its sweeper sent the task again, and the event arrived once
+    assert len(receiver.requests) == 1, log.read_text()
+    assert receiver.requests[0].headers["x-vexil-event-id"] == str(lost.event_id)
+    assert "tasks were lost" in log.read_text()

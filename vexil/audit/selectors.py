@@ -42,6 +42,8 @@ AUDIT_PAGE_SIZE = 50
 RESOURCE_TYPES: dict[str, str] = {
     "organisation": "Organisation",
     "organisation_membership": "Membership",
+    "invite": "Invite",
+    "invite_link": "Invite link",
     "user": "User account",
     "user_group": "Group",
     "master_api_key": "Master API key",
@@ -56,6 +58,8 @@ RESOURCE_TYPES: dict[str, str] = {
     "identity": "Identity",
     "trait": "Trait",
     "tag": "Tag",
+    "feature_export": "Feature export",
+    "feature_import": "Feature import",
 }
 
 

@@ -3,31 +3,28 @@
 Large exports never go through :meth:`render` (which needs the whole table in memory): a view
 that sees a :class:`TabularRenderer` chosen streams rows from a database iterator through
 :func:`streaming_export` instead, so memory stays flat however many rows there are. CSV is
-written chunk by chunk; XLSX is written by openpyxl's write-only workbook (rows go straight to a
-temporary file) and then streamed from that file.
+written chunk by chunk; XLSX by :mod:`vexil.common.xlsx`, which deflates rows into the zip as
+they come and yields the file as it is written (no temporary file).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from vexil.common import xlsx
+
 Row = Sequence[Any]
 CSV_CHUNK_ROWS = 500
-FILE_CHUNK_BYTES = 64 * 1024
 # Spreadsheet programs run cells that start with these as formulas (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -102,16 +99,8 @@ class XLSXRenderer(TabularRenderer):
     extension = "xlsx"
 
     def stream(self, header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
-        workbook = Workbook(write_only=True)
-        sheet: WriteOnlyWorksheet = workbook.create_sheet("Export")
-        sheet.append([WriteOnlyCell(sheet, value=name) for name in header])
-        for row in rows:
-            sheet.append([_cell(value) for value in row])
-        with tempfile.TemporaryFile() as file:
-            workbook.save(file)
-            file.seek(0)
-            while chunk := file.read(FILE_CHUNK_BYTES):
-                yield chunk
+        cells = ([_cell(value) for value in row] for row in rows)
+        return xlsx.stream(header, cells, name="Export")
 
 
 TABULAR_RENDERERS: tuple[type[TabularRenderer], ...] = (CSVRenderer, XLSXRenderer)

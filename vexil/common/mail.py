@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.contrib.sites.models import Site
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.console import EmailBackend as DjangoConsoleBackend
+from django.db import connections
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -159,11 +162,13 @@ def _close_quietly(connection: Any) -> None:
         logger.warning("Closing the e-mail connection failed", exc_info=True)
 
 
-def _record_failure(email: OutboundEmail, error: str) -> None:
+def _record_failure(
+    email: OutboundEmail, error: str, expected: str = OutboundEmail.Status.SENDING
+) -> None:
     attempts = email.attempts + 1
     final = attempts >= settings.EMAIL_MAX_ATTEMPTS
     status = OutboundEmail.Status.FAILED if final else OutboundEmail.Status.QUEUED
-    OutboundEmail.objects.filter(pk=email.pk).update(
+    OutboundEmail.objects.filter(pk=email.pk, status=expected).update(
         status=status, attempts=attempts, last_error=error, updated_at=timezone.now()
     )
     log = logger.error if final else logger.warning
@@ -173,3 +178,74 @@ def _record_failure(email: OutboundEmail, error: str) -> None:
 @app.task(name="vexil.common.mail.email_deliver")
 def email_deliver_task(*, email_id: int) -> None:
     email_deliver(email_id=email_id)
+
+
+# --- Nothing lost in a crash ---------------------------------------------------------------------
+
+INTERRUPTED = "Interrupted: the process sending it stopped; sent again with the same Message-ID."
+
+
+def email_stale_after() -> timedelta:
+    """How long a message may sit ``queued`` or ``sending`` before the sweep takes it: well
+    beyond one attempt (each network step has ``EMAIL_TIMEOUT``) and the longest backoff."""
+    backoff = settings.EMAIL_RETRY_BACKOFF_SECONDS * 2 ** max(settings.EMAIL_MAX_ATTEMPTS - 2, 0)
+    return timedelta(seconds=max(60.0, 6 * settings.EMAIL_TIMEOUT, 2 * backoff))
+
+
+def email_outbox_sweep() -> list[int]:
+    """Deliver what a crash left behind; the ids handed to delivery again.
+
+    A ``sending`` row older than :func:`email_stale_after` lost its process mid-attempt: it
+    goes back to ``queued`` with that attempt counted. A ``queued`` row that old has no task
+    (its process died before or between attempts). Each is enqueued again; the claim in
+    :func:`email_deliver` keeps two sweeps from sending one message twice. A message whose
+    server accepted it just before the crash may arrive a second time, with the same
+    ``Message-ID``, so receivers can drop it: at least once, never silently lost.
+    """
+    cutoff = timezone.now() - email_stale_after()
+    queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, updated_at__lt=cutoff)
+    ids = list(queued.values_list("id", flat=True))
+    stuck = OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, updated_at__lt=cutoff)
+    for email in stuck:
+        _record_failure(email, INTERRUPTED, expected=OutboundEmail.Status.SENDING)
+        ids.append(email.pk)
+    ids.sort()
+    for email_id in ids:
+        enqueue(email_deliver_task, email_id=email_id)
+    if ids:
+        logger.warning("Resuming %d e-mail(s) left queued or half-sent", len(ids))
+    return ids
+
+
+@app.task(name="vexil.common.mail.email_outbox_sweep")
+def email_outbox_sweep_task() -> None:
+    email_outbox_sweep()
+
+
+_sweeper: threading.Thread | None = None
+_sweeper_lock = threading.Lock()
+
+
+def email_outbox_sweeper_start() -> None:
+    """Sweep now, then every ``EMAIL_OUTBOX_SWEEP_SECONDS``, on a daemon thread (once per
+    process; 0 turns it off)."""
+    global _sweeper
+    interval = settings.EMAIL_OUTBOX_SWEEP_SECONDS
+    with _sweeper_lock:
+        if interval <= 0 or (_sweeper is not None and _sweeper.is_alive()):
+            return
+        _sweeper = threading.Thread(
+            target=_sweep_forever, args=(interval,), name="vexil-email-sweep", daemon=True
+        )
+        _sweeper.start()
+
+
+def _sweep_forever(interval: float) -> None:
+    while True:
+        try:
+            email_outbox_sweep()
+        except Exception:
+            logger.exception("E-mail outbox sweep failed")
+        finally:
+            connections.close_all()
+        time.sleep(interval)

@@ -250,9 +250,17 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates verified against the system's CAs, plus ``VEXIL_OUTBOUND_CA_BUNDLE``'s."""
+    context = ssl.create_default_context()
+    if settings.VEXIL_OUTBOUND_CA_BUNDLE:
+        context.load_verify_locations(cafile=settings.VEXIL_OUTBOUND_CA_BUNDLE)
+    return context
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, *, address: IPAddress, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        super().__init__(host, port, timeout=timeout, context=tls_context())
         self._address = address
 
     def connect(self) -> None:
@@ -268,6 +276,7 @@ class OutboundResponse:
     body: bytes = field(repr=False)
     elapsed: float
     address: str
+    truncated: bool = False  # the body was longer than the limit and was cut
 
 
 def post(
@@ -283,6 +292,29 @@ def post(
     Raises :class:`OutboundRefusedError` before connecting to anything refused, and
     :class:`OutboundNetworkError` when no response arrives within ``timeout`` seconds in total.
     """
+    return request(
+        "POST",
+        url,
+        body,
+        headers=headers,
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    body: bytes = b"",
+    *,
+    headers: Mapping[str, str],
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+) -> OutboundResponse:
+    """Send one request (``GET``, ``POST``...) under the module's rules, as :func:`post` does.
+
+    A body longer than ``max_response_bytes`` is cut there: callers that parse the body (the
+    Flagsmith importer) pass a limit they can hold and check ``truncated``."""
     if len(body) > MAX_REQUEST_BYTES:
         raise OutboundRefusedError(f"The request body is larger than {MAX_REQUEST_BYTES} bytes.")
     target = parse_target(url)
@@ -291,7 +323,9 @@ def post(
     last_error: OutboundNetworkError | None = None
     for address in checked_addresses(target.host, target.port):
         try:
-            return _post_to(target, address, body, headers, deadline, max_response_bytes, started)
+            return _send(
+                method, target, address, body, headers, deadline, max_response_bytes, started
+            )
         except OutboundNetworkError as exc:
             last_error = exc
             if time.monotonic() >= deadline:
@@ -300,7 +334,8 @@ def post(
     raise last_error
 
 
-def _post_to(
+def _send(
+    method: str,
     target: Target,
     address: IPAddress,
     body: bytes,
@@ -316,7 +351,10 @@ def _post_to(
     connection = kind(target.host, target.port, address=address, timeout=remaining)
     try:
         connection.request(
-            "POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers}
+            method,
+            target.path,
+            body=body if body or method != "GET" else None,
+            headers={"User-Agent": USER_AGENT, **headers},
         )
         response = connection.getresponse()
         payload = _read_bounded(response, deadline, max_response_bytes)
@@ -326,6 +364,7 @@ def _post_to(
             body=payload,
             elapsed=time.monotonic() - started,
             address=str(address),
+            truncated=len(payload) >= max_response_bytes and bool(response.read1(1)),
         )
     except (OSError, http.client.HTTPException) as exc:
         raise OutboundNetworkError(_describe(exc)) from None

@@ -24,6 +24,7 @@ from vexil.audit.selectors import (
     audit_author_choices,
     audit_log_page,
 )
+from vexil.dashboard.audit_entries import entries_html
 from vexil.dashboard.forms import DashboardForm
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import Scope, environment_scope, organisation_scope, project_scope
@@ -83,6 +84,7 @@ def _page(
     context = {
         "form": form,
         "page": page,
+        "entries_html": entries_html(page.entries) if page else "",
         "heading": heading,
         "query_string": query.urlencode(),
         "first_page": "before" in request.GET,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,16 +19,18 @@ from vexil.dashboard.forms import add_service_errors
 from vexil.dashboard.forms.auth import AccountForm, PasswordChangeForm, SignInForm, SignUpForm
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import signed_in_user, user_scope
+from vexil.dashboard.sign_in_steps import password_sign_in_allowed, session_sign_in
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
 from vexil.users.selectors import instance_is_initialised
+from vexil.users.sso import sso_is_configured
 from vexil.users.throttles import auth_attempt_allowed
-from vexil.users.two_factor import two_factor_is_active
 
 _TOO_MANY = "Too many attempts from this address. Please wait a minute and try again."
 
 
-def _next_url(request: HttpRequest) -> str:
+def next_url(request: HttpRequest) -> str:
+    """The page to return to after signing in: ``next`` when it is on this site, else home."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     safe = url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -39,8 +41,13 @@ def _next_url(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_next_url(request))
+        return redirect(next_url(request))
     form = SignInForm(request.POST or None)
+    if request.method == "POST" and not password_sign_in_allowed():
+        form = SignInForm({})
+        form.is_valid()  # only the refusal below is shown: the page has no password fields
+        form.add_error(None, "Password sign-in is turned off here: sign in with SSO.")
+        return _sign_in_page(request, form, status=403)
     if request.method == "POST" and form.is_valid():
         if not auth_attempt_allowed(request):
             form.add_error(None, _TOO_MANY)
@@ -57,12 +64,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             form.add_error(None, "The email or password is not correct.")
         else:
-            if two_factor_is_active(user):
-                # Until this page asks for the code, a password alone must not open a session.
-                form.add_error(None, "This account signs in with a two-factor code.")
-                return _sign_in_page(request, form, status=403)
-            login(request, user, backend=SESSION_BACKEND)
-            return HttpResponseRedirect(_next_url(request))
+            return session_sign_in(request, user, next_url=next_url(request))
     status = 400 if request.method == "POST" else 200
     return _sign_in_page(request, form, status=status)
 
@@ -70,15 +72,17 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> HttpResponse:
     context = {
         "form": form,
-        "next": _next_url(request),
+        "next": next_url(request),
         "needs_first_run": not instance_is_initialised(),
+        "password_sign_in": password_sign_in_allowed(),
+        "sso_enabled": sso_is_configured(),
     }
     return render_page(request, "dashboard/auth/sign_in.html", None, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
-    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE:
+    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE or settings.PREVENT_SIGNUP:
         return render_page(request, "dashboard/auth/sign_up_closed.html", None, status=403)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

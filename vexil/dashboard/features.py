@@ -7,37 +7,38 @@ refused write changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vexil.dashboard.feature_rows import feature_rows, row_html, rows_html
 from vexil.dashboard.forms import add_service_errors
 from vexil.dashboard.forms.features import (
     FeatureFilterForm,
     FeatureForm,
     SegmentOverrideForm,
     StateForm,
+    ToggleForm,
     VariationForm,
     WeightsForm,
     value_text,
 )
+from vexil.dashboard.page import page, submit
 from vexil.dashboard.rendering import render_page
-from vexil.dashboard.scope import Scope, environment_scope
-from vexil.dashboard.templatetags.dashboard import state_value_html
+from vexil.dashboard.scope import Scope
 from vexil.features import selectors, services
 from vexil.features.models import Feature, FeatureSegment, FeatureState
+from vexil.permissions.keys import EnvironmentPermission, ProjectPermission
 
 PAGE_SIZE = 50
+UPDATE_STATE = EnvironmentPermission.UPDATE_FEATURE_STATE
+MANAGE_OVERRIDES = EnvironmentPermission.MANAGE_SEGMENT_OVERRIDES
+CREATE_FEATURE = ProjectPermission.CREATE_FEATURE
 
 
 def _feature(scope: Scope, feature_id: int) -> Feature:
@@ -47,25 +48,20 @@ def _feature(scope: Scope, feature_id: int) -> Feature:
     return feature
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
+def _environment_args(scope: Scope) -> tuple[int, str]:
+    return scope.current_project.pk, scope.current_environment.api_key
 
 
 def _to_feature(scope: Scope, feature: Feature) -> HttpResponse:
-    return redirect(
-        "dashboard:feature", scope.current_project.pk, scope.current_environment.api_key, feature.pk
-    )
+    return redirect("dashboard:feature", *_environment_args(scope), feature.pk)
 
 
 # --- The list -------------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def feature_list(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
+@page()
+def feature_list(request: HttpRequest, scope: Scope) -> HttpResponse:
     """The features list; with ``revision`` (the live refresh), 204 while nothing changed."""
-    scope = environment_scope(request, project_id, client_key)
     environment = scope.current_environment
     polling = request.headers.get("HX-Request") == "true" and "revision" in request.GET
     if polling and request.GET["revision"] == str(environment.revision):
@@ -78,16 +74,19 @@ def feature_list(request: HttpRequest, project_id: int, client_key: str) -> Http
     features = selectors.environment_features(
         project=scope.current_project, environment=environment, query=filters.query()
     )
-    page = Paginator(features, PAGE_SIZE).get_page(request.GET.get("page"))
+    results = Paginator(features, PAGE_SIZE).get_page(request.GET.get("page"))
     row_context = _row_context(scope)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("revision", None)
+    rows = feature_rows(results, row_context["features_url"])
     context = {
-        **row_context,
-        "rows": _rows(page, row_context["features_url"]),
+        "rows": rows,
+        "rows_html": rows_html(
+            rows, csrf_token=get_token(request), may_update=row_context["may_update"]
+        ),
         "filters": filters,
-        "page": page,
+        "page": results,
         "query_string": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in filters.fields),
         "sdk_url": request.build_absolute_uri("/api/v1/"),
@@ -97,31 +96,51 @@ def feature_list(request: HttpRequest, project_id: int, client_key: str) -> Http
     return render_page(request, "dashboard/features/list.html", scope, context)
 
 
-@login_required
-@require_POST
-def feature_toggle(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    """Switch a feature on or off here (the checkbox's state is what the user wants)."""
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_update_feature_state)
+@page(methods=["POST"], write=[UPDATE_STATE])
+def feature_toggle(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
+    """Switch a feature on or off here (the checkbox's state is what the user wants). Refused
+    with 409 and the current state if the state changed since the list was read."""
     feature = _feature(scope, feature_id)
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Reload the page and switch again.", status=400)
     state = selectors.feature_environment_state(
         feature=feature, environment=scope.current_environment
     )
-    services.feature_state_update(
-        feature_state=state, actor=scope.actor, enabled=request.POST.get("enabled") == "on"
-    )
-    if request.headers.get("HX-Request") != "true":
-        return redirect("dashboard:features", project_id, client_key)
+    htmx = request.headers.get("HX-Request") == "true"
+    try:
+        services.feature_state_update(
+            feature_state=state,
+            actor=scope.actor,
+            enabled=form.cleaned_data["enabled"],
+            seen_updated_at=form.cleaned_data["version"],
+        )
+    except services.StaleFeatureStateError as error:
+        if not htmx:
+            return _detail_page(request, scope, feature, stale=error.current)
+        return _row(request, scope, feature, stale=True)
+    if not htmx:
+        return redirect("dashboard:features", *_environment_args(scope))
+    return _row(request, scope, feature)
+
+
+def _row(
+    request: HttpRequest, scope: Scope, feature: Feature, *, stale: bool = False
+) -> HttpResponse:
+    """One row of the list as it is now (the htmx answer to a switch)."""
     row = selectors.environment_features(
         project=scope.current_project,
         environment=scope.current_environment,
         query=selectors.FeatureQuery(archived=None),
     ).get(pk=feature.pk)
     context = _row_context(scope)
-    context["row"] = _rows([row], context["features_url"])[0]
-    return render(request, "dashboard/features/row.html", context)
+    html = row_html(
+        feature_rows([row], context["features_url"])[0],
+        csrf_token=get_token(request),
+        may_update=context["may_update"],
+        stale=stale,
+    )
+    return HttpResponse(html, status=409 if stale else 200)
 
 
 def _row_context(scope: Scope) -> dict[str, Any]:
@@ -130,46 +149,6 @@ def _row_context(scope: Scope) -> dict[str, Any]:
         "dashboard:features", args=[scope.current_project.pk, scope.current_environment.api_key]
     )
     return {"features_url": features_url, "may_update": scope.may_update_feature_state}
-
-
-@dataclass(frozen=True)
-class FeatureRow:
-    """One row of the features list, ready to print: Django's template engine costs about half
-    a millisecond per row when it resolves the same lookups itself."""
-
-    feature: Feature
-    url: str
-    enabled: bool
-    value_html: str
-    tags: list[str]
-    owners: list[str]
-    changed: datetime | None
-
-    @property
-    def changed_iso(self) -> str:
-        return self.changed.isoformat() if self.changed else ""
-
-    @property
-    def changed_text(self) -> str:
-        return f"{timezone.localtime(self.changed):%-d %b %Y %H:%M}" if self.changed else ""
-
-
-def _rows(features: Iterable[Feature], features_url: str) -> list[FeatureRow]:
-    rows = []
-    for feature in features:
-        state = feature.environment_state[0] if feature.environment_state else None  # type: ignore[attr-defined]
-        rows.append(
-            FeatureRow(
-                feature=feature,
-                url=f"{features_url}{feature.pk}/",
-                enabled=bool(state and state.enabled),
-                value_html=state_value_html(state),
-                tags=[tag.label for tag in feature.tag_list],  # type: ignore[attr-defined]
-                owners=[user.email for user in feature.owner_list],  # type: ignore[attr-defined]
-                changed=state.updated_at if state else None,
-            )
-        )
-    return rows
 
 
 # --- Create and settings --------------------------------------------------------------------------
@@ -185,66 +164,55 @@ def _feature_form(scope: Scope, data: Any = None, **kwargs: Any) -> FeatureForm:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def feature_new(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_create_feature)
+@page(methods=["GET", "POST"], read=[CREATE_FEATURE])
+def feature_new(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = _feature_form(scope, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            feature = services.feature_create(
-                project=scope.current_project,
-                name=data["name"],
-                actor=scope.actor,
-                initial_value=data["typed_value"],
-                default_enabled=data["default_enabled"],
-                description=data["description"],
-                is_server_key_only=data["is_server_key_only"],
-                tags=form.selected_tags(),
-                owners=form.selected_owners(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="name")
-        else:
-            return _to_feature(scope, feature)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        feature = services.feature_create(
+            project=scope.current_project,
+            name=data["name"],
+            actor=scope.actor,
+            initial_value=data["typed_value"],
+            default_enabled=data["default_enabled"],
+            description=data["description"],
+            is_server_key_only=data["is_server_key_only"],
+            tags=form.selected_tags(),
+            owners=form.selected_owners(),
+        )
+        return _to_feature(scope, feature)
+
+    if request.method == "POST" and (saved := submit(form, save, default="name")):
+        return saved
     status = 400 if request.method == "POST" else 200
     context = {"form": form}
     return render_page(request, "dashboard/features/new.html", scope, context, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def feature_settings(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
+@page(methods=["GET", "POST"], write=[CREATE_FEATURE])
+def feature_settings(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     """A feature's own settings (all environments): name, description, initial value, tags,
     owners, server-side only, archived; its variations; delete."""
-    scope = environment_scope(request, project_id, client_key)
     feature = _feature(scope, feature_id)
     form = _feature_form(scope, request.POST or None, initial=FeatureForm.initial_of(feature))
-    if request.method == "POST":
-        _require(scope.may_create_feature)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.feature_update(
-                    feature=feature,
-                    actor=scope.actor,
-                    name=data["name"],
-                    description=data["description"],
-                    initial_value=data["typed_value"],
-                    default_enabled=data["default_enabled"],
-                    is_server_key_only=data["is_server_key_only"],
-                    is_archived=request.POST.get("is_archived") == "on",
-                    tags=form.selected_tags() if "tags" in form.fields else None,
-                    owners=form.selected_owners() if "owners" in form.fields else None,
-                )
-            except ValidationError as error:
-                add_service_errors(form, error, default="name")
-            else:
-                return redirect(request.path)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.feature_update(
+            feature=feature,
+            actor=scope.actor,
+            name=data["name"],
+            description=data["description"],
+            initial_value=data["typed_value"],
+            default_enabled=data["default_enabled"],
+            is_server_key_only=data["is_server_key_only"],
+            is_archived=request.POST.get("is_archived") == "on",
+            tags=form.selected_tags() if "tags" in form.fields else None,
+            owners=form.selected_owners() if "owners" in form.fields else None,
+        )
+        return redirect(request.path)
+
+    if request.method == "POST" and (saved := submit(form, save, default="name")):
+        return saved
     return _settings_page(request, scope, feature, form=form)
 
 
@@ -272,36 +240,27 @@ def _settings_page(
     )
 
 
-@login_required
-@require_POST
-def variation_add(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_create_feature)
+@page(methods=["POST"], write=[CREATE_FEATURE])
+def variation_add(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     feature = _feature(scope, feature_id)
     form = VariationForm(request.POST)
-    if form.is_valid():
+
+    def save(data: dict[str, Any]) -> HttpResponse:
         spec = services.OptionSpec(
-            value=form.cleaned_data["typed_value"],
-            default_percentage_allocation=form.cleaned_data["weight"],
+            value=data["typed_value"], default_percentage_allocation=data["weight"]
         )
-        try:
-            services.mv_option_create(feature=feature, spec=spec, actor=scope.actor)
-        except ValidationError as error:
-            add_service_errors(form, error, default="weight")
-        else:
-            return redirect("dashboard:feature-settings", project_id, client_key, feature.pk)
-    return _settings_page(request, scope, feature, variation_form=form)
+        services.mv_option_create(feature=feature, spec=spec, actor=scope.actor)
+        return redirect("dashboard:feature-settings", *_environment_args(scope), feature.pk)
+
+    return submit(form, save, default="weight") or _settings_page(
+        request, scope, feature, variation_form=form
+    )
 
 
-@login_required
-@require_POST
+@page(methods=["POST"], write=[CREATE_FEATURE])
 def variation_delete(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int, option_id: int
+    request: HttpRequest, scope: Scope, feature_id: int, option_id: int
 ) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_create_feature)
     feature = _feature(scope, feature_id)
     option = next(
         (o for o in selectors.feature_options(feature=feature) if o.pk == option_id), None
@@ -309,21 +268,16 @@ def variation_delete(
     if option is None:
         raise Http404
     services.mv_option_delete(option=option, actor=scope.actor)
-    return redirect("dashboard:feature-settings", project_id, client_key, feature.pk)
+    return redirect("dashboard:feature-settings", *_environment_args(scope), feature.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def feature_delete(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
+@page(methods=["GET", "POST"], read=[ProjectPermission.DELETE_FEATURE])
+def feature_delete(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes the feature in every environment."""
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_delete_feature)
     feature = _feature(scope, feature_id)
     if request.method == "POST":
         services.feature_delete(feature=feature, actor=scope.actor)
-        return redirect("dashboard:features", project_id, client_key)
+        return redirect("dashboard:features", *_environment_args(scope))
     context = {"feature": feature}
     return render_page(request, "dashboard/features/delete.html", scope, context)
 
@@ -368,23 +322,14 @@ def _detail_page(
     return render_page(request, "dashboard/features/detail.html", scope, context, status=status)
 
 
-@login_required
-@require_GET
-def feature_detail(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
+@page()
+def feature_detail(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     return _detail_page(request, scope, _feature(scope, feature_id))
 
 
-@login_required
-@require_POST
-def feature_state_save(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
+@page(methods=["POST"], write=[UPDATE_STATE])
+def feature_state_save(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     """Save on/off and the typed value; refused if someone saved the state since it was read."""
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_update_feature_state)
     feature = _feature(scope, feature_id)
     form = StateForm(request.POST)
     if not form.is_valid():
@@ -408,62 +353,50 @@ def feature_state_save(
     return _to_feature(scope, feature)
 
 
-@login_required
-@require_POST
-def feature_weights_save(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_update_feature_state)
+@page(methods=["POST"], write=[UPDATE_STATE])
+def feature_weights_save(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     feature = _feature(scope, feature_id)
     form = WeightsForm(request.POST, options=selectors.feature_options(feature=feature))
-    if not form.is_valid():
-        return _detail_page(request, scope, feature, weights_form=form)
-    state = selectors.feature_environment_state(
-        feature=feature, environment=scope.current_environment
-    )
-    allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
-    try:
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        state = selectors.feature_environment_state(
+            feature=feature, environment=scope.current_environment
+        )
+        allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
         services.feature_state_update(
             feature_state=state, actor=scope.actor, allocations=allocations
         )
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return _detail_page(request, scope, feature, weights_form=form)
-    return _to_feature(scope, feature)
+        return _to_feature(scope, feature)
+
+    return submit(form, save) or _detail_page(request, scope, feature, weights_form=form)
 
 
 # --- Segment overrides ----------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def segment_override_add(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_manage_segment_overrides)
+@page(methods=["POST"], write=[MANAGE_OVERRIDES])
+def segment_override_add(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     feature = _feature(scope, feature_id)
     segments = list(selectors.segments_for_overrides(feature=feature))
     options = selectors.feature_options(feature=feature)
     form = SegmentOverrideForm(request.POST, segments=segments, options=options)
-    if form.is_valid():
+
+    def save(data: dict[str, Any]) -> HttpResponse:
         allocations = [services.Allocation(option, weight) for option, weight in form.weights()]
-        try:
-            services.segment_override_create(
-                feature=feature,
-                segment=form.selected_segment(),
-                environment=scope.current_environment,
-                actor=scope.actor,
-                enabled=form.cleaned_data["enabled"],
-                value=form.cleaned_data["typed_value"],
-                allocations=allocations,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="segment")
-        else:
-            return _to_feature(scope, feature)
-    return _detail_page(request, scope, feature, override_form=form)
+        services.segment_override_create(
+            feature=feature,
+            segment=form.selected_segment(),
+            environment=scope.current_environment,
+            actor=scope.actor,
+            enabled=data["enabled"],
+            value=data["typed_value"],
+            allocations=allocations,
+        )
+        return _to_feature(scope, feature)
+
+    return submit(form, save, default="segment") or _detail_page(
+        request, scope, feature, override_form=form
+    )
 
 
 def _override(scope: Scope, feature: Feature, override_id: int) -> FeatureSegment:
@@ -476,14 +409,11 @@ def _override(scope: Scope, feature: Feature, override_id: int) -> FeatureSegmen
     return override
 
 
-@login_required
-@require_POST
+@page(methods=["POST"], write=[MANAGE_OVERRIDES])
 def segment_override_move(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int, override_id: int
+    request: HttpRequest, scope: Scope, feature_id: int, override_id: int
 ) -> HttpResponse:
     """Move an override one step stronger (``direction=up``) or weaker (``down``)."""
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_manage_segment_overrides)
     feature = _feature(scope, feature_id)
     override = _override(scope, feature, override_id)
     step = -1 if request.POST.get("direction") == "up" else 1
@@ -493,13 +423,10 @@ def segment_override_move(
     return _to_feature(scope, feature)
 
 
-@login_required
-@require_POST
+@page(methods=["POST"], write=[MANAGE_OVERRIDES])
 def segment_override_remove(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int, override_id: int
+    request: HttpRequest, scope: Scope, feature_id: int, override_id: int
 ) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
-    _require(scope.may_manage_segment_overrides)
     feature = _feature(scope, feature_id)
     override = _override(scope, feature, override_id)
     services.feature_segment_delete(feature_segment=override, actor=scope.actor)
@@ -509,12 +436,8 @@ def segment_override_remove(
 # --- One feature across environments --------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def feature_environments(
-    request: HttpRequest, project_id: int, client_key: str, feature_id: int
-) -> HttpResponse:
-    scope = environment_scope(request, project_id, client_key)
+@page()
+def feature_environments(request: HttpRequest, scope: Scope, feature_id: int) -> HttpResponse:
     feature = _feature(scope, feature_id)
     states = selectors.feature_states_across(feature=feature, environments=scope.environments)
     by_id = {state.environment_id: state for state in states}

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vexil.dashboard.forms import add_service_errors
 from vexil.dashboard.forms.identities import (
     IdentityForm,
     IdentityOverrideForm,
@@ -26,8 +22,9 @@ from vexil.dashboard.forms.identities import (
     trait_text,
     trait_type_name,
 )
+from vexil.dashboard.page import page, submit
 from vexil.dashboard.rendering import render_page
-from vexil.dashboard.scope import Scope, environment_scope
+from vexil.dashboard.scope import Scope
 from vexil.evaluation.explain import identity_flags_explained
 from vexil.features.services import (
     feature_state_update,
@@ -39,18 +36,8 @@ from vexil.identities.models import Identity
 from vexil.permissions.keys import EnvironmentPermission
 
 PAGE_SIZE = 50
-
-
-def _scope(request: HttpRequest, project_id: int, client_key: str) -> Scope:
-    scope = environment_scope(request, project_id, client_key)
-    if not scope.may(EnvironmentPermission.VIEW_IDENTITIES):
-        raise PermissionDenied
-    return scope
-
-
-def _require_manage(scope: Scope) -> None:
-    if not scope.may(EnvironmentPermission.MANAGE_IDENTITIES):
-        raise PermissionDenied
+VIEW = [EnvironmentPermission.VIEW_IDENTITIES]
+MANAGE = [EnvironmentPermission.MANAGE_IDENTITIES]
 
 
 def _identity(scope: Scope, identity_id: int) -> Identity:
@@ -72,10 +59,8 @@ def _to_identity(scope: Scope, identity: Identity) -> HttpResponse:
 # --- The list -------------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def identity_list(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
+@page(read=VIEW)
+def identity_list(request: HttpRequest, scope: Scope) -> HttpResponse:
     return _list_page(request, scope, IdentityForm())
 
 
@@ -85,46 +70,37 @@ def _list_page(
     search = IdentitySearchForm(request.GET)
     query = search.query()
     identities = selectors.identities_search(scope.current_environment, query)
-    page = Paginator(identities, PAGE_SIZE).get_page(request.GET.get("page"))
+    results = Paginator(identities, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "search": search,
         "query": query,
-        "page": page,
+        "page": results,
         "form": form,
         "may_manage": scope.may(EnvironmentPermission.MANAGE_IDENTITIES),
     }
     return render_page(request, "dashboard/identities/list.html", scope, context, status=status)
 
 
-@login_required
-@require_POST
-def identity_new(request: HttpRequest, project_id: int, client_key: str) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
+@page(methods=["POST"], read=VIEW, write=MANAGE)
+def identity_new(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = IdentityForm(request.POST)
-    if form.is_valid():
-        try:
-            identity = services.identity_create(
-                environment=scope.current_environment,
-                identifier=form.cleaned_data["identifier"],
-                actor=scope.actor,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="identifier")
-        else:
-            return _to_identity(scope, identity)
-    return _list_page(request, scope, form, status=400)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        identity = services.identity_create(
+            environment=scope.current_environment,
+            identifier=data["identifier"],
+            actor=scope.actor,
+        )
+        return _to_identity(scope, identity)
+
+    return submit(form, save, default="identifier") or _list_page(request, scope, form, status=400)
 
 
 # --- One identity ---------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def identity_detail(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int
-) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
+@page(read=VIEW)
+def identity_detail(request: HttpRequest, scope: Scope, identity_id: int) -> HttpResponse:
     return _detail_page(request, scope, _identity(scope, identity_id))
 
 
@@ -171,78 +147,60 @@ def _detail_page(
     return render_page(request, "dashboard/identities/detail.html", scope, context, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def identity_delete(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int
-) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
+@page(methods=["GET", "POST"], read=VIEW + MANAGE)
+def identity_delete(request: HttpRequest, scope: Scope, identity_id: int) -> HttpResponse:
     identity = _identity(scope, identity_id)
     if request.method == "POST":
         services.identity_delete(identity=identity, actor=scope.actor)
-        return redirect("dashboard:identities", project_id, client_key)
+        return redirect(
+            "dashboard:identities", scope.current_project.pk, scope.current_environment.api_key
+        )
     return render_page(request, "dashboard/identities/delete.html", scope, {"identity": identity})
 
 
 # --- Traits ---------------------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def trait_add(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int
-) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
+@page(methods=["POST"], read=VIEW, write=MANAGE)
+def trait_add(request: HttpRequest, scope: Scope, identity_id: int) -> HttpResponse:
     identity = _identity(scope, identity_id)
     form = TraitForm(request.POST, prefix="new-trait")
-    if form.is_valid():
-        try:
-            services.trait_create(
-                identity=identity,
-                trait_key=form.cleaned_data["key"],
-                value=form.cleaned_data["typed_value"],
-                actor=scope.actor,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="key")
-        else:
-            return _to_identity(scope, identity)
-    return _detail_page(request, scope, identity, trait_form=form, status=400)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.trait_create(
+            identity=identity,
+            trait_key=data["key"],
+            value=data["typed_value"],
+            actor=scope.actor,
+        )
+        return _to_identity(scope, identity)
+
+    return submit(form, save, default="key") or _detail_page(
+        request, scope, identity, trait_form=form, status=400
+    )
 
 
-@login_required
-@require_POST
-def trait_edit(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int, trait_id: int
-) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
+@page(methods=["POST"], read=VIEW, write=MANAGE)
+def trait_edit(request: HttpRequest, scope: Scope, identity_id: int, trait_id: int) -> HttpResponse:
     identity = _identity(scope, identity_id)
     trait = selectors.identity_traits(identity).filter(pk=trait_id).first()
     if trait is None:
         raise Http404
     form = TraitForm(request.POST, with_key=False, prefix=f"trait-{trait.pk}")
-    if form.is_valid():
-        try:
-            services.trait_update(
-                trait=trait, value=form.cleaned_data["typed_value"], actor=scope.actor
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="value")
-        else:
-            return _to_identity(scope, identity)
-    return _detail_page(request, scope, identity, failed_trait=(trait.pk, form), status=400)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.trait_update(trait=trait, value=data["typed_value"], actor=scope.actor)
+        return _to_identity(scope, identity)
+
+    return submit(form, save, default="value") or _detail_page(
+        request, scope, identity, failed_trait=(trait.pk, form), status=400
+    )
 
 
-@login_required
-@require_POST
+@page(methods=["POST"], read=VIEW, write=MANAGE)
 def trait_delete(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int, trait_id: int
+    request: HttpRequest, scope: Scope, identity_id: int, trait_id: int
 ) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
     identity = _identity(scope, identity_id)
     traits = list(selectors.identity_traits(identity).filter(pk=trait_id))
     if not traits:
@@ -254,49 +212,41 @@ def trait_delete(
 # --- Identity overrides ---------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def override_set(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int
-) -> HttpResponse:
+@page(methods=["POST"], read=VIEW, write=MANAGE)
+def override_set(request: HttpRequest, scope: Scope, identity_id: int) -> HttpResponse:
     """Create the identity's override of a feature, or change the one it has."""
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
     identity = _identity(scope, identity_id)
     features = list(selectors.overridable_features(scope.current_project))
     form = IdentityOverrideForm(request.POST, prefix="override", features=features)
-    if form.is_valid():
+
+    def save(data: dict[str, Any]) -> HttpResponse:
         feature = form.selected_feature()
-        enabled, value = form.cleaned_data["enabled"], form.cleaned_data["typed_value"]
+        enabled, value = data["enabled"], data["typed_value"]
         existing = selectors.identity_overrides(identity).filter(feature=feature).first()
-        try:
-            if existing is None:
-                identity_override_create(
-                    feature=feature,
-                    identity_id=identity.pk,
-                    environment=scope.current_environment,
-                    actor=scope.actor,
-                    enabled=enabled,
-                    value=value,
-                )
-            else:
-                feature_state_update(
-                    feature_state=existing, actor=scope.actor, enabled=enabled, value=value
-                )
-        except ValidationError as error:
-            add_service_errors(form, error, default="feature")
+        if existing is None:
+            identity_override_create(
+                feature=feature,
+                identity_id=identity.pk,
+                environment=scope.current_environment,
+                actor=scope.actor,
+                enabled=enabled,
+                value=value,
+            )
         else:
-            return _to_identity(scope, identity)
-    return _detail_page(request, scope, identity, override_form=form, status=400)
+            feature_state_update(
+                feature_state=existing, actor=scope.actor, enabled=enabled, value=value
+            )
+        return _to_identity(scope, identity)
+
+    return submit(form, save, default="feature") or _detail_page(
+        request, scope, identity, override_form=form, status=400
+    )
 
 
-@login_required
-@require_POST
+@page(methods=["POST"], read=VIEW, write=MANAGE)
 def override_remove(
-    request: HttpRequest, project_id: int, client_key: str, identity_id: int, state_id: int
+    request: HttpRequest, scope: Scope, identity_id: int, state_id: int
 ) -> HttpResponse:
-    scope = _scope(request, project_id, client_key)
-    _require_manage(scope)
     identity = _identity(scope, identity_id)
     state = selectors.identity_overrides(identity).filter(pk=state_id).first()
     if state is None:

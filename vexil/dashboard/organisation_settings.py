@@ -9,24 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vexil.api_keys.selectors import master_api_keys_of
 from vexil.api_keys.services import master_api_key_create, master_api_key_revoke
-from vexil.dashboard.forms import add_service_errors
 from vexil.dashboard.forms.settings import (
     DeleteConfirmForm,
     MasterKeyForm,
     MemberRoleForm,
     OrganisationSettingsForm,
 )
+from vexil.dashboard.invite_panels import invites_context
+from vexil.dashboard.page import page, submit
 from vexil.dashboard.rendering import render_page
-from vexil.dashboard.scope import Scope, organisation_scope
+from vexil.dashboard.scope import Scope
 from vexil.organisations import services
 from vexil.organisations.models import Organisation, OrganisationRole
 from vexil.organisations.selectors import members_of
@@ -43,12 +42,7 @@ def _is_admin(scope: Scope) -> bool:
     return permissions.is_organisation_admin(scope.user, _organisation(scope).pk)
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _page(
+def settings_page(
     request: HttpRequest,
     scope: Scope,
     *,
@@ -56,6 +50,7 @@ def _page(
     key_form: MasterKeyForm | None = None,
     new_key: str | None = None,
     role_errors: dict[int, MemberRoleForm] | None = None,
+    invite_forms: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     organisation = _organisation(scope)
@@ -78,6 +73,7 @@ def _page(
             )
             for membership in members_of(organisation)
         ]
+        context.update(invites_context(request, organisation, **(invite_forms or {})))
     if may_keys:
         context.update(
             keys=list(master_api_keys_of(organisation.pk).order_by("-id")),
@@ -96,91 +92,73 @@ def _page(
     return response
 
 
-@login_required
-@require_GET
-def organisation_settings(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    return _page(request, organisation_scope(request, organisation_id))
+def _to_settings(scope: Scope) -> HttpResponse:
+    return redirect("dashboard:organisation-settings", _organisation(scope).pk)
 
 
-@login_required
-@require_POST
-def organisation_settings_save(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    scope = organisation_scope(request, organisation_id)
-    _require(_is_admin(scope))
+@page()
+def organisation_settings(request: HttpRequest, scope: Scope) -> HttpResponse:
+    return settings_page(request, scope)
+
+
+@page(methods=["POST"], write=[_is_admin])
+def organisation_settings_save(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = OrganisationSettingsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.organisation_update(
-                organisation=_organisation(scope), actor=scope.actor, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default=None)
-        else:
-            return redirect("dashboard:organisation-settings", organisation_id)
-    return _page(request, scope, form=form, status=400)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.organisation_update(organisation=_organisation(scope), actor=scope.actor, **data)
+        return _to_settings(scope)
+
+    return submit(form, save) or settings_page(request, scope, form=form, status=400)
 
 
-@login_required
-@require_POST
-def member_role(request: HttpRequest, organisation_id: int, membership_id: int) -> HttpResponse:
-    scope = organisation_scope(request, organisation_id)
-    _require(scope.may(OrganisationPermission.MANAGE_USERS))
+@page(methods=["POST"], write=[OrganisationPermission.MANAGE_USERS])
+def member_role(request: HttpRequest, scope: Scope, membership_id: int) -> HttpResponse:
     membership = members_of(_organisation(scope)).filter(pk=membership_id).first()
     if membership is None:
         raise Http404
     form = MemberRoleForm(
         request.POST, prefix=f"member-{membership.pk}", label=f"Role of {membership.user.email}"
     )
-    if form.is_valid():
-        try:
-            services.organisation_member_role_update(
-                membership=membership,
-                role=OrganisationRole(form.cleaned_data["role"]),
-                actor=scope.actor,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, default="role")
-        else:
-            return redirect("dashboard:organisation-settings", organisation_id)
-    return _page(request, scope, role_errors={membership.pk: form}, status=400)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.organisation_member_role_update(
+            membership=membership, role=OrganisationRole(data["role"]), actor=scope.actor
+        )
+        return _to_settings(scope)
+
+    return submit(form, save, default="role") or settings_page(
+        request, scope, role_errors={membership.pk: form}, status=400
+    )
 
 
-@login_required
-@require_POST
 @never_cache
-def master_key_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
+@page(methods=["POST"], write=[OrganisationPermission.MANAGE_API_KEYS])
+def master_key_create(request: HttpRequest, scope: Scope) -> HttpResponse:
     """The new key is in this response only: it is stored hashed and never shown again."""
-    scope = organisation_scope(request, organisation_id)
-    _require(scope.may(OrganisationPermission.MANAGE_API_KEYS))
     form = MasterKeyForm(request.POST)
     if not form.is_valid():
-        return _page(request, scope, key_form=form, status=400)
+        return settings_page(request, scope, key_form=form, status=400)
     _, plaintext = master_api_key_create(
         organisation=_organisation(scope),
         name=form.cleaned_data["name"],
         is_admin=form.cleaned_data["is_admin"],
         actor=scope.actor,
     )
-    return _page(request, scope, new_key=plaintext, status=201)
+    return settings_page(request, scope, new_key=plaintext, status=201)
 
 
-@login_required
-@require_POST
-def master_key_revoke(request: HttpRequest, organisation_id: int, key_id: str) -> HttpResponse:
-    scope = organisation_scope(request, organisation_id)
-    _require(scope.may(OrganisationPermission.MANAGE_API_KEYS))
-    key = master_api_keys_of(organisation_id).filter(pk=key_id).first()
+@page(methods=["POST"], write=[OrganisationPermission.MANAGE_API_KEYS])
+def master_key_revoke(request: HttpRequest, scope: Scope, key_id: str) -> HttpResponse:
+    key = master_api_keys_of(_organisation(scope).pk).filter(pk=key_id).first()
     if key is None:
         raise Http404
     master_api_key_revoke(key=key, actor=scope.actor)
-    return redirect("dashboard:organisation-settings", organisation_id)
+    return _to_settings(scope)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    scope = organisation_scope(request, organisation_id)
-    _require(_is_admin(scope))
+@page(methods=["GET", "POST"], read=[_is_admin])
+def organisation_delete(request: HttpRequest, scope: Scope) -> HttpResponse:
     organisation = _organisation(scope)
     form = DeleteConfirmForm(request.POST or None, expected=organisation.name)
     if request.method == "POST" and form.is_valid():

@@ -28,6 +28,7 @@ ENVIRONMENT_MENU: list[MenuItem] = [
     MenuItem("Evaluate", "dashboard:evaluate"),
     MenuItem("Compare", "dashboard:compare"),
     MenuItem("Audit log", "dashboard:environment-audit"),
+    MenuItem("Webhooks", "dashboard:environment-webhooks"),
     MenuItem("Settings", "dashboard:environment-settings"),
 ]
 
@@ -85,7 +86,8 @@ def render_page(
 ) -> HttpResponse:
     page = {
         "scope": scope,
-        "registration_open": settings.ALLOW_REGISTRATION_WITHOUT_INVITE,
+        "registration_open": settings.ALLOW_REGISTRATION_WITHOUT_INVITE
+        and not settings.PREVENT_SIGNUP,
         "poll_seconds": f"{settings.DASHBOARD_POLL_SECONDS:g}",
         **_navigation(request, scope),
         **(context or {}),

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from vexil.audit.models import AuditAction
 from vexil.audit.services import Actor, audit_record
-from vexil.environments.models import Environment, EnvironmentAPIKey
+from vexil.environments.models import SERVER_KEY_PREFIX, Environment, EnvironmentAPIKey
 from vexil.features.bulk import default_states_create, environment_states_copy
 from vexil.features.models import Feature
 from vexil.projects.models import Project
+
+_CLIENT_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 RevisionListener = Callable[[list[int]], None]
 _revision_listeners: list[RevisionListener] = []
@@ -92,12 +96,17 @@ def _settings_of(environment: Environment) -> dict[str, Any]:
 
 @transaction.atomic
 def environment_create(
-    *, project: Project, name: str, actor: Actor, **settings: Any
+    *, project: Project, name: str, actor: Actor, api_key: str | None = None, **settings: Any
 ) -> Environment:
-    """THE way to create an environment: it gets a state for every feature of its project."""
+    """THE way to create an environment: it gets a state for every feature of its project.
+
+    ``api_key`` keeps a client-side key issued elsewhere (an environment imported from
+    Flagsmith, so apps shipped with its key keep working); by default a new one is generated."""
     unknown = set(settings) - set(ENVIRONMENT_SETTINGS)
     if unknown:
         raise TypeError(f"unknown environment settings: {sorted(unknown)}")
+    if api_key is not None:
+        settings["api_key"] = _client_key_validate(api_key)
     environment = Environment.objects.create(project=project, name=name, **settings)
     features = list(Feature.objects.filter(project=project).order_by("id"))
     default_states_create(features=features, environments=[environment])
@@ -112,6 +121,16 @@ def environment_create(
         after=_settings_of(environment),
     )
     return environment
+
+
+def _client_key_validate(api_key: str) -> str:
+    if not _CLIENT_KEY.fullmatch(api_key) or api_key.startswith(SERVER_KEY_PREFIX):
+        raise ValidationError(
+            {"api_key": ["A client-side key is 1 to 100 letters, digits, '-', '_' or '.'."]}
+        )
+    if Environment.objects.filter(api_key=api_key).exists():
+        raise ValidationError({"api_key": ["Another environment already has this key."]})
+    return api_key
 
 
 @transaction.atomic

@@ -5,6 +5,12 @@ Built in a fixed number of queries whatever the number of features, segments and
 (one more per level of rule nesting). Every list is present and never null (the Node SDK parses
 the document strictly), ``updated_at`` carries a time zone, and ``django_id`` is each state's
 stable id: the multivariate hashing seed that remote evaluation uses too.
+
+Every id that evaluation hashes on is the object's *hashing* id: the segment ``id`` (percentage
+splits), the state ``django_id`` (multivariate seed), the allocation ``id`` (variant order) and
+the identity ``django_id``. For an object imported from Flagsmith that is Flagsmith's id, kept
+beside Vexil's (``hashing_id``), so remote evaluation and SDKs evaluating this document locally
+put every identity in the bucket Flagsmith put it in; for anything else it is Vexil's own id.
 """
 
 from __future__ import annotations
@@ -38,21 +44,25 @@ class EnvironmentData:
     feature_segments: dict[int, int]
     # states every identity can get (defaults and segment overrides), not identity overrides
     shared_state_ids: frozenset[int]
+    # a segment's id in the document (its hashing id) -> its id in Vexil
+    segment_ids: dict[int, int]
 
 
 def build_environment_data(environment_id: int) -> EnvironmentData:
     environment = Environment.objects.select_related("project__organisation").get(id=environment_id)
     states = _states(environment, environment.use_identity_overrides_in_local_eval)
+    segments = _project_segments(environment.project_id, states)
     return EnvironmentData(
         environment_id=environment.id,
         revision=environment.revision,
         updated_at=environment.updated_at,
-        document=_document(environment, states, _mv_values(environment)),
+        document=_document(environment, states, segments, _mv_values(environment)),
         features={s.feature_id: _feature_details(s) for s in states},
         feature_segments={
-            s.id: s.feature_segment_id for s in states if s.feature_segment_id is not None
+            s.django_id: s.feature_segment_id for s in states if s.feature_segment_id is not None
         },
-        shared_state_ids=frozenset(s.id for s in states if s.identity_id is None),
+        shared_state_ids=frozenset(s.django_id for s in states if s.identity_id is None),
+        segment_ids={segment.hashing_key: segment.id for segment in segments},
     )
 
 
@@ -81,6 +91,7 @@ def _as_text(value: object) -> str | None:
 def _document(
     environment: Environment,
     states: list[FeatureState],
+    segments: list[Segment],
     mv_values: dict[int, list[MultivariateFeatureStateValue]],
 ) -> Document:
     defaults = [s for s in states if s.identity_id is None and s.feature_segment_id is None]
@@ -100,7 +111,7 @@ def _document(
             environment.use_identity_composite_key_for_hashing
         ),
         "use_identity_overrides_in_local_eval": environment.use_identity_overrides_in_local_eval,
-        "project": _project(environment, defaults, overrides_by_segment, mv_values),
+        "project": _project(environment, defaults, segments, overrides_by_segment, mv_values),
         "feature_states": [_state(s, mv_values) for s in defaults],
         "identity_overrides": (
             _identity_overrides(environment, states, mv_values)
@@ -128,12 +139,19 @@ def _mv_values(environment: Environment) -> dict[int, list[MultivariateFeatureSt
     )
     for row in rows:
         grouped[row.feature_state_id].append(row)
+    for values in grouped.values():
+        values.sort(key=_by_hashing_order)
     return grouped
+
+
+def _by_hashing_order(value: MultivariateFeatureStateValue) -> int:
+    return value.hashing_order
 
 
 def _project(
     environment: Environment,
     defaults: list[FeatureState],
+    segments: list[Segment],
     overrides_by_segment: dict[int, list[FeatureState]],
     mv_values: dict[int, list[MultivariateFeatureStateValue]],
 ) -> dict[str, Any]:
@@ -154,25 +172,29 @@ def _project(
         "server_key_only_feature_ids": sorted(
             s.feature_id for s in defaults if s.feature.is_server_key_only
         ),
-        "segments": _segments(project.id, overrides_by_segment, mv_values),
+        "segments": _segments(segments, overrides_by_segment, mv_values),
     }
 
 
+def _project_segments(project_id: int, states: list[FeatureState]) -> list[Segment]:
+    overridden = {s.feature_segment.segment_id for s in states if s.feature_segment is not None}
+    # A feature-specific segment without an override here can never match anything useful.
+    return list(
+        Segment.objects.filter(project_id=project_id)
+        .filter(Q(feature__isnull=True) | Q(id__in=overridden))
+        .order_by("id")
+    )
+
+
 def _segments(
-    project_id: int,
+    segments: list[Segment],
     overrides_by_segment: dict[int, list[FeatureState]],
     mv_values: dict[int, list[MultivariateFeatureStateValue]],
 ) -> list[dict[str, Any]]:
-    # A feature-specific segment without an override here can never match anything useful.
-    segments = list(
-        Segment.objects.filter(project_id=project_id)
-        .filter(Q(feature__isnull=True) | Q(id__in=list(overrides_by_segment)))
-        .order_by("id")
-    )
     rules = _rule_trees([s.id for s in segments])
     return [
         {
-            "id": segment.id,
+            "id": segment.hashing_key,
             "name": segment.name,
             "rules": rules.get(segment.id, []),
             "feature_states": [
@@ -231,7 +253,7 @@ def _state(
         ),
         "multivariate_feature_state_values": [
             {
-                "id": value.id,
+                "id": value.hashing_order,
                 "mv_fs_value_uuid": str(value.mv_fs_value_uuid),
                 "percentage_allocation": float(value.percentage_allocation),
                 "multivariate_feature_option": {
@@ -263,7 +285,7 @@ def _identity_overrides(
             {
                 "identifier": identity.identifier,
                 "identity_uuid": str(identity.uuid),
-                "django_id": identity.id,
+                "django_id": identity.hashing_key,
                 "composite_key": f"{environment.api_key}_{identity.identifier}",
                 "environment_api_key": environment.api_key,
                 "created_date": identity.created_date.isoformat(),

@@ -15,12 +15,15 @@ from vexil.identities.identify import IdentityOverride
 from vexil.identities.models import TraitValue
 
 
-def identity_key(data: EnvironmentData, identifier: str, identity_id: int | None) -> str:
+def identity_key(
+    data: EnvironmentData, identifier: str, identity_id: int | None, hashing_id: int | None = None
+) -> str:
     """The key hashed for splits (protocol notes §2.7): the composite key, unless a legacy
-    environment hashes stored identities by their id."""
+    environment hashes stored identities by their id (the id Flagsmith gave an imported identity,
+    ``hashing_id``, else Vexil's)."""
     document = data.document
     if not document["use_identity_composite_key_for_hashing"] and identity_id is not None:
-        return str(identity_id)
+        return str(identity_id if hashing_id is None else hashing_id)
     return f"{document['api_key']}_{identifier}"
 
 
@@ -53,11 +56,12 @@ def evaluate_identity(
     identity_id: int | None,
     traits: dict[str, TraitValue],
     overrides: Iterable[IdentityOverride],
+    hashing_id: int | None = None,
 ) -> dict[str, FlagResult]:
     """The evaluated flags (engine result shape), keyed by feature name, in feature order."""
     identity = {
         "identifier": identifier,
-        "key": identity_key(data, identifier, identity_id),
+        "key": identity_key(data, identifier, identity_id, hashing_id),
         "traits": traits,
     }
     return compiled.evaluate_flags(

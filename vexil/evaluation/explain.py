@@ -49,11 +49,8 @@ class FlagPreview:
     hidden: bool
     # Left out of responses to client-side keys (served to server-side keys only).
     server_key_only: bool
-
-    @property
-    def segment_id(self) -> int | None:
-        key = self.reason["segment_key"]
-        return int(key) if self.reason["source"] == SOURCE_SEGMENT and key else None
+    # The Vexil id of the segment whose override is served, if one is.
+    segment_id: int | None = None
 
     @property
     def reason_text(self) -> str:
@@ -120,13 +117,14 @@ def explain_flags(
     identity_id: int | None,
     traits: dict[str, TraitValue],
     overrides: Iterable[IdentityOverride],
+    hashing_id: int | None = None,
 ) -> list[FlagPreview]:
     """Every flag of the environment for this identity, in feature order, as
     ``vexil.evaluation.evaluate.evaluate_identity`` gives them to the SDK, with reasons."""
     data = source.data
     identity = {
         "identifier": identifier,
-        "key": identity_key(data, identifier, identity_id),
+        "key": identity_key(data, identifier, identity_id, hashing_id),
         "traits": traits,
     }
     explained = source.compiled.explain(
@@ -151,9 +149,18 @@ def explain_flags(
                 reason=entry["reason"],
                 hidden=hide_disabled and not flag["enabled"],
                 server_key_only=name in server_only,
+                segment_id=_segment_id(data, entry["reason"]),
             )
         )
     return previews
+
+
+def _segment_id(data: EnvironmentData, reason: FlagReason) -> int | None:
+    """The segment behind a segment override's reason (its key is the segment's hashing id)."""
+    key = reason["segment_key"]
+    if reason["source"] != SOURCE_SEGMENT or not key:
+        return None
+    return data.segment_ids.get(int(key))
 
 
 def identity_flags_explained(environment_id: int, identifier: str) -> EvaluationPreview:
@@ -187,5 +194,6 @@ def evaluation_preview(
         identity_id=identity_id,
         traits=outcome.trait_values,
         overrides=outcome.overrides,
+        hashing_id=stored.hashing_id if stored else None,
     )
     return EvaluationPreview(identifier, identity_id, outcome.traits, outcome.overrides, flags)

@@ -18,6 +18,7 @@ class EnvironmentRow:
     revision: int
     serving: bool  # False when the organisation has stop_serving_flags
     persist_traits: bool  # the organisation's persist_trait_data
+    updated_at: float = 0.0  # epoch seconds of the environment document's updated_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,10 @@ class DatabaseKeyLoader:
             "revision",
             "project__organisation__stop_serving_flags",
             "project__organisation__persist_trait_data",
+            "updated_at",
         )
-        for id_, key, revision, stopped, persist in rows.iterator():
-            yield EnvironmentRow(id_, key, revision, not stopped, persist)
+        for id_, key, revision, stopped, persist, updated_at in rows.iterator():
+            yield EnvironmentRow(id_, key, revision, not stopped, persist, updated_at.timestamp())
 
     def server_keys(self) -> Iterator[ServerKeyRow]:
         rows = EnvironmentAPIKey.objects.values_list(

@@ -224,6 +224,10 @@ class FeatureState(TypedValue):
         related_name="feature_states",
     )
     enabled = models.BooleanField(default=False)
+    # The multivariate hashing seed Flagsmith used for this state (its document's django_id),
+    # kept by `vexil import-flagsmith` so every identity keeps its variant; null: this state's
+    # own id is the seed.
+    hashing_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -256,8 +260,9 @@ class FeatureState(TypedValue):
 
     @property
     def django_id(self) -> int:
-        """The stable multivariate hashing seed (``django_id`` in the environment document)."""
-        return self.pk
+        """The stable multivariate hashing seed (``django_id`` in the environment document):
+        the seed kept from Flagsmith for an imported state, else the state's own id."""
+        return self.pk if self.hashing_id is None else self.hashing_id
 
     @property
     def is_environment_default(self) -> bool:
@@ -277,6 +282,9 @@ class MultivariateFeatureStateValue(models.Model):
         MultivariateFeatureOption, on_delete=models.CASCADE, related_name="state_values"
     )
     percentage_allocation = models.FloatField(default=100)
+    # Flagsmith's id of this allocation, kept by `vexil import-flagsmith`: variants are walked
+    # in ascending order of it (see `hashing_order`); null: this row's own id.
+    hashing_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("id",)
@@ -293,3 +301,8 @@ class MultivariateFeatureStateValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.multivariate_feature_option_id}: {self.percentage_allocation}%"
+
+    @property
+    def hashing_order(self) -> int:
+        """The variant's place in the split (the document's ``id`` of the allocation)."""
+        return self.pk if self.hashing_id is None else self.hashing_id

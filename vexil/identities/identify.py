@@ -56,6 +56,8 @@ class IdentifyOutcome:
     identity_id: int | None
     traits: list[TraitOutput] = field(default_factory=list)
     overrides: list[IdentityOverride] = field(default_factory=list)
+    # The stored identity's id kept from Flagsmith (Identity.hashing_id), if it has one.
+    hashing_id: int | None = None
 
     @property
     def trait_values(self) -> dict[str, TraitValue]:
@@ -99,7 +101,8 @@ def identity_identify(
     else:
         outputs = _overlay([_stored_output(t) for t in stored], traits)
     overrides = [] if state is None else [override_of(o) for o in state.overrides]
-    return IdentifyOutcome(identity_id, outputs, overrides)
+    hashing_id = None if state is None else state.hashing_id
+    return IdentifyOutcome(identity_id, outputs, overrides, hashing_id)
 
 
 def reads_stored(*, transient: bool, use_stored: bool) -> bool:
@@ -127,11 +130,13 @@ def identify_without_writes(
     if state is None:
         return None
     if not persist_traits:
-        return IdentifyOutcome(state.identity_id, _overlay(stored, traits), overrides)
+        return IdentifyOutcome(
+            state.identity_id, _overlay(stored, traits), overrides, state.hashing_id
+        )
     if not _unchanged(state.traits, traits):
         return None
     kept = [t for t in traits if t.transient and t.value is not None]
-    return IdentifyOutcome(state.identity_id, _overlay(stored, kept), overrides)
+    return IdentifyOutcome(state.identity_id, _overlay(stored, kept), overrides, state.hashing_id)
 
 
 def _create(environment_id: int, identifier: str) -> tuple[int, bool]:

@@ -39,6 +39,9 @@ class Identity(models.Model):
         Environment, on_delete=models.CASCADE, related_name="identities"
     )
     identifier = models.CharField(max_length=IDENTIFIER_MAX_LENGTH)
+    # Flagsmith's id of this identity, kept by `vexil import-flagsmith`: an environment that does
+    # not hash on the composite key hashes on it; null: this identity's own id.
+    hashing_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_date = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,6 +55,11 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+    @property
+    def hashing_key(self) -> int:
+        """The id hashed where the environment does not hash on the composite key."""
+        return self.pk if self.hashing_id is None else self.hashing_id
 
 
 class Trait(models.Model):

@@ -44,6 +44,7 @@ class IdentityEvaluationState:
     identity_id: int
     traits: list[StoredTrait]  # by id
     overrides: list[StoredOverride]  # by state id
+    hashing_id: int | None = None  # Identity.hashing_id (kept from Flagsmith), if any
 
 
 def identity_evaluation_state(
@@ -67,9 +68,13 @@ def identity_state_from_rows(rows: Sequence[Sequence[Any]]) -> IdentityEvaluatio
     if not rows:
         return None
     identity_id = rows[0][1]
+    hashing_id = None
     traits: list[StoredTrait] = []
     overrides: list[StoredOverride] = []
-    for kind, _, row_id, name, value_type, text, integer, real, boolean, feature_id, on in rows:
+    for row in rows:
+        kind, _, row_id, name, value_type, text, integer, real, boolean, feature_id, on = row[:11]
+        if kind == 0:
+            hashing_id = row[11]
         if row_id is None:  # the identity's row when it has no traits
             continue
         if kind == 0:
@@ -86,7 +91,7 @@ def identity_state_from_rows(rows: Sequence[Sequence[Any]]) -> IdentityEvaluatio
                     _state_value(value_type, text, integer, boolean),
                 )
             )
-    return IdentityEvaluationState(identity_id, traits, overrides)
+    return IdentityEvaluationState(identity_id, traits, overrides, hashing_id)
 
 
 def _trait_value(
@@ -129,14 +134,15 @@ def identity_state_sql() -> str:
         # kind 0: the identity LEFT JOIN its traits (one row with NULL trait columns if none)
         f"SELECT 0, i.{identity.id}, t.{trait.id}, t.{trait['trait_key']}, "  # noqa: S608
         f"t.{trait['value_type']}, t.{trait['string_value']}, t.{trait['integer_value']}, "
-        f"t.{trait['float_value']}, t.{trait['boolean_value']}, NULL, NULL "
+        f"t.{trait['float_value']}, t.{trait['boolean_value']}, NULL, NULL, "
+        f"i.{identity['hashing_id']} "
         f"FROM {identity} i LEFT JOIN {trait} t ON t.{trait['identity']} = i.{identity.id} "
         f"WHERE i.{identity['environment']} = %s AND i.{identity['identifier']} = %s "
         "UNION ALL "
         # kind 1: the identity's overrides, with their feature's name
         f"SELECT 1, i.{identity.id}, s.{state.id}, f.{feature['name']}, s.{state['type']}, "
         f"s.{state['string_value']}, s.{state['integer_value']}, NULL, "
-        f"s.{state['boolean_value']}, s.{state['feature']}, s.{state['enabled']} "
+        f"s.{state['boolean_value']}, s.{state['feature']}, s.{state['enabled']}, NULL "
         f"FROM {state} s JOIN {identity} i ON s.{state['identity']} = i.{identity.id} "
         f"JOIN {feature} f ON f.{feature.id} = s.{state['feature']} "
         f"WHERE i.{identity['environment']} = %s AND i.{identity['identifier']} = %s "

@@ -32,6 +32,15 @@ def members_of(organisation: Organisation) -> QuerySet[OrganisationMembership]:
     )
 
 
+def groups_in(organisation: Organisation) -> QuerySet[UserGroup]:
+    """Every group of the organisation with its users, by name (for those who manage groups)."""
+    return (
+        UserGroup.objects.filter(organisation=organisation)
+        .prefetch_related("users")
+        .order_by("name", "id")
+    )
+
+
 def groups_visible_in(organisation: Organisation, principal: Principal) -> QuerySet[UserGroup]:
     """Administrators see every group; members see the groups they belong to."""
     groups = UserGroup.objects.filter(organisation=organisation).prefetch_related("users")

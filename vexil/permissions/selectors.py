@@ -191,3 +191,19 @@ def admin_organisation_ids(user: Principal) -> set[int]:
             "organisation_id", flat=True
         )
     )
+
+
+def grants_on_project(project: Project) -> QuerySet[ProjectGrant]:
+    """The grants on a project (to users and to groups), with their grantee, oldest first."""
+    return (
+        ProjectGrant.objects.filter(project=project).select_related("user", "group").order_by("id")
+    )
+
+
+def grants_on_environment(environment: Environment) -> QuerySet[EnvironmentGrant]:
+    """The grants on an environment (to users and to groups), with their grantee, oldest first."""
+    return (
+        EnvironmentGrant.objects.filter(environment=environment)
+        .select_related("user", "group")
+        .order_by("id")
+    )

@@ -132,7 +132,7 @@ class _ProjectGrants(_GrantViewSet):
         return selectors.is_project_admin(request_principal(self.request), self.get_scope())
 
     def grants(self) -> QuerySet[ProjectGrant]:
-        return ProjectGrant.objects.filter(project=self.get_scope())
+        return selectors.grants_on_project(self.get_scope())
 
     def create_grant(self, **data: Any) -> ProjectGrant:
         return services.project_grant_create(project=self.get_scope(), **data)
@@ -200,7 +200,7 @@ class _EnvironmentGrants(_GrantViewSet):
         return selectors.is_environment_admin(request_principal(self.request), self.get_scope())
 
     def grants(self) -> QuerySet[EnvironmentGrant]:
-        return EnvironmentGrant.objects.filter(environment=self.get_scope())
+        return selectors.grants_on_environment(self.get_scope())
 
     def create_grant(self, **data: Any) -> EnvironmentGrant:
         return services.environment_grant_create(environment=self.get_scope(), **data)

@@ -1,7 +1,9 @@
 """The SDK endpoints as a lean ASGI application in front of Django.
 
 ``/api/v1/flags/``, ``identities/``, ``environment-document/``, ``analytics/flags/`` and the
-legacy ``traits/`` endpoints (with or without the trailing slash) are answered here from the
+legacy ``traits/`` endpoints (with or without the trailing slash), and OFREP's
+``/ofrep/v1/evaluate/flags[/{key}]`` (``vexil.sdk.ofrep``, and its change channel
+``vexil.sdk.ofrep_events``) are answered here from the
 in-memory snapshot of the environment; every other path goes to Django. Work that needs the
 database (writes of identities and traits, a snapshot rebuild) runs on a thread pool; the one
 read of every identify call runs on the loop without blocking it (``vexil.sdk.reads``).
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 from vexil.environments.services import off_environment_revision, on_environment_revision
 from vexil.evaluation import freshness
 from vexil.evaluation.keys import DatabaseKeyLoader
-from vexil.sdk import analytics, compression, cors, endpoints
+from vexil.sdk import analytics, compression, cors, endpoints, ofrep, ofrep_events, stream
 from vexil.sdk.caching import cache_headers
+from vexil.sdk.changes import DEFAULT_MAX_SUBSCRIBERS, RedisRelay
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import (
     BodyTooLargeError,
@@ -55,22 +59,43 @@ _PATHS = {f"{API}{name}{slash}": name for name in ROUTES for slash in ("/", "")}
 
 
 class SDKApplication:
-    def __init__(self, fallback: ASGIApp, context: SDKContext, *, gzip: bool = False) -> None:
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        context: SDKContext,
+        *,
+        gzip: bool = False,
+        redis_url: str = "",
+        heartbeat_seconds: float = 15.0,
+        ofrep_rate_limiter: ofrep.RateLimiter | None = None,
+    ) -> None:
         self.fallback = fallback
         self.context = context
         self.gzip = gzip
+        self.heartbeat_seconds = heartbeat_seconds
+        self.ofrep = ofrep.OFREP(ofrep_rate_limiter)
+        self.ofrep_routes: dict[str, tuple[str, Handler]] = {
+            "flag": ("POST", self.ofrep.flag),
+            "bulk": ("POST", self.ofrep.bulk),
+        }
         self._started = False
+        self._closing: asyncio.Future[None] | None = None
         # This process sees its own committed changes at once; other processes within the
-        # registry's polling interval.
-        self._on_revision = lambda _ids: self._revision_committed()
+        # registry's polling interval, or at once through Redis when it is configured.
+        self.relay = RedisRelay(redis_url, context.registry.wake) if redis_url else None
+        self._on_revision = self._revision_committed
         on_environment_revision(self._on_revision)
 
-    def _revision_committed(self) -> None:
+    def _revision_committed(self, environment_ids: list[int]) -> None:
         self.context.registry.refresh()
         self.context.registry.wake()  # the poller builds the new snapshots
+        if self.relay is not None:
+            self.relay.publish(environment_ids)
 
     async def shutdown(self) -> None:
-        """Close the loop's own database connections, then everything else (``close``)."""
+        """End the open streams (their clients reconnect elsewhere), close the loop's own
+        database connections, then everything else (``close``)."""
+        await self.context.changes.close()
         await self.context.reader.close()
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
@@ -79,6 +104,8 @@ class SDKApplication:
         off_environment_revision(self._on_revision)
         freshness.unregister(self.context.registry.staleness)
         self.context.registry.stop_polling()
+        if self.relay is not None:
+            self.relay.stop()
         self.context.shutdown()
         analytics.flush()
 
@@ -86,17 +113,37 @@ class SDKApplication:
         if scope["type"] == "http":
             name = _PATHS.get(scope["path"])
             if name is not None:
-                await self._serve(name, scope, receive, send)
+                await self._serve(name, ROUTES[name], scope, receive, send)
+                return
+            name = ofrep.route(scope["path"])
+            if name is not None:
+                await self._serve(f"ofrep {name}", self.ofrep_routes[name], scope, receive, send)
+                return
+            key = ofrep_events.events_key(scope["path"])
+            if key is not None:
+                self._start()
+                await ofrep_events.serve(
+                    self.context, key, scope, receive, send, heartbeat=self.heartbeat_seconds
+                )
+                return
+            key = stream.stream_key(scope["path"])
+            if key is not None:
+                self._start()
+                await stream.serve(
+                    self.context, key, scope, receive, send, heartbeat=self.heartbeat_seconds
+                )
                 return
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         await self.fallback(scope, receive, send)
 
-    async def _serve(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(
+        self, name: str, route: tuple[str, Handler], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         self._start()
         request = Request.from_scope(scope)
-        methods, handler = ROUTES[name]
+        methods, handler = route
         try:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
@@ -129,17 +176,48 @@ class SDKApplication:
             self._started = True
             freshness.register(self.context.registry.staleness)
             self.context.registry.start_polling()
+            if self.relay is not None:
+                self.relay.start()
+
+    def _end_streams(self) -> None:
+        self._closing = asyncio.ensure_future(self.context.changes.close())
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._start()
+                _before_stop_signal(asyncio.get_running_loop(), self._end_streams)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _before_stop_signal(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when SIGTERM or SIGINT reaches this worker, before the server's own handler.
+
+    granian drains a worker's open connections before it sends the ASGI lifespan shutdown, so an
+    open stream would hold the worker until it is killed (``workers_kill_timeout``) and its clients
+    would see a reset. Ending the streams at the signal lets them finish cleanly and the clients
+    reconnect to another process. granian installs its handlers on the loop before the lifespan
+    startup; asyncio keeps them in ``_signal_handlers``, the only place to chain onto them. Where
+    there is no such handler (another server, the tests' own loop), nothing is installed.
+    """
+    handlers = getattr(loop, "_signal_handlers", None)
+    if not isinstance(handlers, dict):
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = handlers.get(signum)
+        if previous is None:
+            continue
+
+        def chained(previous: asyncio.Handle = previous) -> None:
+            callback()
+            previous._callback(*previous._args)  # type: ignore[attr-defined]
+
+        loop.add_signal_handler(signum, chained)
 
 
 def create_application(
@@ -150,6 +228,10 @@ def create_application(
     identity_cache_bytes: int = 0,
     prepared_statements: bool = True,
     gzip: bool = False,
+    max_streams: int = DEFAULT_MAX_SUBSCRIBERS,
+    heartbeat_seconds: float = 15.0,
+    redis_url: str = "",
+    ofrep_rate: str = "",
 ) -> SDKApplication:
     registry: Registry[EnvironmentSnapshot] = Registry(
         DatabaseKeyLoader(), build_snapshot, interval=interval
@@ -159,5 +241,13 @@ def create_application(
         threads,
         IdentityResults(identity_cache_bytes),
         prepared_statements=prepared_statements,
+        max_streams=max_streams,
     )
-    return SDKApplication(fallback, context, gzip=gzip)
+    return SDKApplication(
+        fallback,
+        context,
+        gzip=gzip,
+        redis_url=redis_url,
+        heartbeat_seconds=heartbeat_seconds,
+        ofrep_rate_limiter=ofrep.RateLimiter.parse(ofrep_rate),
+    )

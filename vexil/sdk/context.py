@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.db import connection
 
 from vexil.evaluation.keys import EnvironmentRow
+from vexil.sdk.changes import DEFAULT_MAX_SUBSCRIBERS, ChangeHub
 from vexil.sdk.reads import UNAVAILABLE, database_failed, failure_epoch, identity_reader
 from vexil.sdk.registry import Registry, ResolvedKey
 from vexil.sdk.results import IdentityResults
@@ -44,8 +45,12 @@ class SDKContext:
         identity_results: IdentityResults | None = None,
         *,
         prepared_statements: bool = True,
+        max_streams: int = DEFAULT_MAX_SUBSCRIBERS,
     ) -> None:
         self.registry = registry
+        # Change notifications for the real-time streams, fed by every reload of the key index
+        self.changes = ChangeHub(max_subscribers=max_streams)
+        registry.on_refresh(self.changes.observe)
         self.identity_results = IdentityResults(0) if identity_results is None else identity_results
         self.reader = identity_reader(self.in_thread, prepare=prepared_statements)
         self._threads = 0

@@ -20,6 +20,7 @@ ALLOWED_HEADERS = ", ".join(
         "x-csrftoken",
         "x-requested-with",
         "x-environment-key",
+        "x-api-key",
         "flagsmith-application-name",
         "flagsmith-application-version",
         "flagsmith-sdk-user-agent",

@@ -352,6 +352,7 @@ def _evaluate(
         identity_id=outcome.identity_id,
         traits=traits,
         overrides=outcome.overrides,
+        hashing_id=outcome.hashing_id,
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -130,6 +130,12 @@ class Registry(Generic[S]):
         self._refreshed_at: float | None = None  # monotonic, last successful refresh
         self._failing_since: float | None = None
         self._build_retry_at: dict[int, float] = {}
+        self._refresh_listeners: list[Callable[[Mapping[int, EnvironmentRow]], None]] = []
+
+    def on_refresh(self, listener: Callable[[Mapping[int, EnvironmentRow]], None]) -> None:
+        """Call ``listener`` with every environment by id after each reload of the index (on the
+        thread that reloaded it; vexil.sdk.changes turns that into change notifications)."""
+        self._refresh_listeners.append(listener)
 
     # --- keys ---------------------------------------------------------------------------
     def lookup(self, key: str) -> ResolvedKey | None:
@@ -224,6 +230,8 @@ class Registry(Generic[S]):
                 if environment_id not in by_id:
                     self._snapshots.pop(environment_id, None)
             self._refreshed(time.monotonic())
+            for listener in self._refresh_listeners:
+                listener(by_id)
 
     def _refreshed(self, now: float) -> None:
         self._refreshed_at = now

@@ -51,6 +51,9 @@ class Segment(models.Model):
     )
     name = models.CharField(max_length=2000)
     description = models.TextField(blank=True, default="")
+    # The id Flagsmith's percentage splits hashed this segment on, kept by
+    # `vexil import-flagsmith` so every identity stays in or out; null: this segment's own id.
+    hashing_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +62,11 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def hashing_key(self) -> int:
+        """The id percentage splits hash on (the environment document's segment ``id``)."""
+        return self.pk if self.hashing_id is None else self.hashing_id
 
 
 class SegmentRule(models.Model):

@@ -21,7 +21,7 @@ from vexil.permissions.drf import request_principal
 from vexil.permissions.selectors import is_organisation_admin
 from vexil.users import passwords, services, two_factor
 from vexil.users.models import User
-from vexil.users.permissions import user_create_permissions
+from vexil.users.permissions import PasswordLoginAllowed, user_create_permissions
 from vexil.users.selectors import organisation_emails
 from vexil.users.serializers import (
     DeleteAccountInputSerializer,
@@ -84,6 +84,8 @@ class RegisterView(APIView):
         data = _valid(RegisterInputSerializer, request)
         try:
             _, token = services.user_register(**data)
+        except services.SignUpPreventedError:
+            raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         except services.RegistrationClosedError:
             raise exceptions.PermissionDenied("Registration is by invitation only.") from None
         return Response({"key": token}, status=status.HTTP_201_CREATED)
@@ -93,7 +95,7 @@ class LoginView(APIView):
     throttle_classes = (AuthRateThrottle,)
     throttle_scope = "auth"
     authentication_classes = ()
-    permission_classes = (AllowAny,)
+    permission_classes = (AllowAny, PasswordLoginAllowed)
 
     @extend_schema(
         request=LoginInputSerializer,

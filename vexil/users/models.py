@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from vexil.common.encryption import EncryptedTextField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -102,13 +104,14 @@ class LoginFailureCount(models.Model):
 class TOTPDevice(models.Model):
     """A user's authenticator app (TOTP, RFC 6238: 6 digits, 30 s, SHA-1, as every app reads).
 
-    The secret must stay readable to check codes; backup codes are stored as password hashes
-    and shown once. ``last_step`` is the time step of the last accepted code: no code of that
+    The secret must stay readable to check codes, so it is encrypted at rest under a key derived
+    from ``SECRET_KEY`` (:mod:`vexil.common.encryption`); backup codes are stored as password
+    hashes and shown once. ``last_step`` is the time step of the last accepted code: no code of that
     step or an earlier one is accepted again (no replay).
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedTextField(purpose="totp-secret")
     is_active = models.BooleanField(default=False)
     last_step = models.BigIntegerField(default=0)
     backup_codes = models.JSONField(default=list, help_text="Hashes of the unused backup codes.")

@@ -110,6 +110,12 @@ def password_reset_confirm(
     return user
 
 
+def password_reset_link_is_valid(*, uid: str, token: str) -> bool:
+    """Whether a reset link's ``uid`` and ``token`` would still set a password (its page asks)."""
+    user = _user_from_uid(uid)
+    return user is not None and default_token_generator.check_token(user, token)
+
+
 def _user_from_uid(uid: str) -> User | None:
     try:
         pk = int(urlsafe_base64_decode(uid).decode())

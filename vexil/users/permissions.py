@@ -7,6 +7,8 @@ from django.utils.module_loading import import_string
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from vexil.users.sso import password_login_allowed
+
 # Flagsmith documents djoser's class names for USER_CREATE_PERMISSIONS; Vexil has no djoser.
 _ALIASES = {
     "djoser.permissions.CurrentUserOrAdmin": "vexil.users.permissions.IsAdminUser",
@@ -20,6 +22,15 @@ class IsAdminUser(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "is_staff", False))
+
+
+class PasswordLoginAllowed(BasePermission):
+    """``PREVENT_EMAIL_PASSWORD`` (Flagsmith's ``IsPasswordLoginAllowed``): 403 when it is on."""
+
+    message = "Password login is disabled: sign in with single sign-on."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return password_login_allowed()
 
 
 def user_create_permissions() -> list[BasePermission]:

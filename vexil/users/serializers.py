@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from vexil.common.models import OutboundEmail
+from vexil.invites.selectors import SignUpType
 from vexil.users.models import User
 
 
@@ -15,6 +18,22 @@ class RegisterInputSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    sign_up_type = serializers.ChoiceField(
+        choices=SignUpType.CHOICES,
+        required=False,
+        help_text="Flagsmith's: with an invite, sign-up works while registration without one "
+        "is closed.",
+    )
+    invite_hash = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True
+    )
+    # Flagsmith's dashboard sends these; Vexil stores nothing of them.
+    marketing_consent_given = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("marketing_consent_given", None)
+        attrs["invite_hash"] = attrs.get("invite_hash") or ""
+        return attrs
 
 
 class LoginInputSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from knox.models import AuthToken
 
 from vexil.common.mail import email_queue, public_base_url
+from vexil.invites.selectors import SignUpType, sign_up_admitted
 from vexil.users import two_factor
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
 from vexil.users.models import SetupToken, User
@@ -89,7 +90,12 @@ def password_generate() -> str:
 
 
 class RegistrationClosedError(Exception):
-    """Self-registration is off (``ALLOW_REGISTRATION_WITHOUT_INVITE=false``)."""
+    """Self-registration is off (``ALLOW_REGISTRATION_WITHOUT_INVITE=false``) and the sign-up
+    carries no valid invite."""
+
+
+class SignUpPreventedError(RegistrationClosedError):
+    """``PREVENT_SIGNUP``: no sign-up at all, invited or not."""
 
 
 class LockedOutError(Exception):
@@ -165,17 +171,44 @@ def auth_tokens_revoke_all(*, user: User, keep: AuthToken | None = None) -> int:
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, first_name: str = "", last_name: str = ""
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    sign_up_type: str = SignUpType.NO_INVITE,
+    invite_hash: str = "",
 ) -> tuple[User, str]:
-    """Create an account (when self-registration is open) and return it with a first token."""
-    user = user_sign_up(email=email, password=password, first_name=first_name, last_name=last_name)
+    """Create an account (when registration is open to it) and return it with a first token."""
+    user = user_sign_up(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        sign_up_type=sign_up_type,
+        invite_hash=invite_hash,
+    )
     return user, auth_token_issue(user=user)
 
 
 @transaction.atomic
-def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """Create an account when self-registration is open (the dashboard signs it in by session)."""
-    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE:
+def user_sign_up(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    sign_up_type: str = SignUpType.NO_INVITE,
+    invite_hash: str = "",
+) -> User:
+    """Create an account (the dashboard signs it in by session). ``PREVENT_SIGNUP`` refuses
+    every sign-up; ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with an invite
+    (Flagsmith's ``sign_up_type`` and ``invite_hash``). Joining is a separate step."""
+    if settings.PREVENT_SIGNUP:
+        raise SignUpPreventedError
+    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE and not sign_up_admitted(
+        email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
+    ):
         raise RegistrationClosedError
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():

@@ -39,11 +39,13 @@ class AuthRateThrottle(ScopedRateThrottle):
         return self._wait or None
 
 
-class _AuthScope:
-    throttle_scope = "auth"
+class _Scope:
+    def __init__(self, scope: str) -> None:
+        self.throttle_scope = scope
 
 
-def auth_attempt_allowed(request: HttpRequest) -> bool:
+def auth_attempt_allowed(request: HttpRequest, *, scope: str = "auth") -> bool:
     """The API's auth throttle for a plain Django request (the dashboard's sign-in, sign-up and
-    password forms): the same rate and the same bucket per client address as the API."""
-    return AuthRateThrottle().allow_request(cast(Request, request), cast(Any, _AuthScope()))
+    password forms): the same rate and the same bucket per client address as the API; the
+    ``password_reset`` scope is the reset request's."""
+    return AuthRateThrottle().allow_request(cast(Request, request), cast(Any, _Scope(scope)))

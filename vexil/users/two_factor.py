@@ -56,6 +56,24 @@ def two_factor_is_active(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, is_active=True).exists()
 
 
+def backup_codes_left(*, user: User) -> int:
+    device = TOTPDevice.objects.filter(user=user, is_active=True).first()
+    return len(device.backup_codes) if device is not None else 0
+
+
+def totp_secrets_reencrypt() -> int:
+    """Rewrite every readable secret under the current ``SECRET_KEY`` (after a rotation, so the
+    old key can leave ``SECRET_KEY_FALLBACKS``); return how many were rewritten. A secret no key
+    opens is left as it is."""
+    rewritten = 0
+    for device in TOTPDevice.objects.only("pk", "secret"):
+        if not device.secret:
+            continue  # no key opens it: writing it back would lose it for good
+        device.save(update_fields=["secret"])  # the field encrypts under the current key
+        rewritten += 1
+    return rewritten
+
+
 def _device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user).first()
 
@@ -80,7 +98,9 @@ def _qr_svg(uri: str) -> str:
 def _verify_totp(device: TOTPDevice, code: str) -> bool:
     """Accept a code of the step before, at or after now, newer than the last one accepted."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isdigit() and len(code) == 6) or not device.secret:
+        # No secret: it was encrypted under a key this server no longer has (see
+        # vexil.common.encryption); only a backup code can sign in, then re-enrol.
         return False
     totp = pyotp.TOTP(device.secret)
     now_step = int(time.time()) // totp.interval

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
@@ -50,3 +51,15 @@ def initialise(request: HttpRequest) -> HttpResponse:
 
 def _closed(request: HttpRequest) -> HttpResponse:
     return render(request, _TEMPLATE, {"closed": True}, status=403)
+
+
+def sign_in_elsewhere(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    """The admin's and the browsable API's login pages send the browser to the dashboard's.
+
+    Their own forms would open a session with a password alone, past the two-factor step and
+    ``PREVENT_EMAIL_PASSWORD``; the dashboard's sign-in is the one place sessions begin.
+    """
+    wanted = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+    target = wanted if safe and wanted.startswith("/") else "/"
+    return redirect(f"/sign-in/?{urlencode({'next': target})}")

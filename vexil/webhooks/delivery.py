@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from vexil.common import outbound
 from vexil.common.mail import email_queue, public_base_url
-from vexil.webhooks import signing
+from vexil.webhooks import formats
 from vexil.webhooks.models import (
     RESPONSE_LOG_CHARS,
     AttemptOutcome,
@@ -67,6 +67,17 @@ def _due(now: datetime) -> Q:
 def due_delivery_ids(limit: int = 50) -> list[uuid.UUID]:
     return list(
         WebhookDelivery.objects.filter(_due(timezone.now()))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def overdue_delivery_ids(*, by_seconds: float, limit: int = 500) -> list[uuid.UUID]:
+    """Pending deliveries due more than ``by_seconds`` ago and not leased: their task was lost."""
+    return list(
+        WebhookDelivery.objects.filter(
+            _due(timezone.now()), next_attempt_at__lt=timezone.now() - timedelta(seconds=by_seconds)
+        )
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
@@ -140,9 +151,10 @@ def attempt(delivery_id: uuid.UUID) -> float | None:
 
 def _send(delivery: WebhookDelivery, webhook: Webhook, number: int) -> Result:
     body = delivery.body.encode()
-    headers = signing.delivery_headers(
+    destination = formats.destination_of(webhook)
+    headers = formats.request_headers(
+        destination,
         body,
-        webhook.secret,
         event_id=str(delivery.event_id),
         event_type=delivery.event_type,
         timestamp=int(time.time()),
@@ -151,7 +163,10 @@ def _send(delivery: WebhookDelivery, webhook: Webhook, number: int) -> Result:
     started = time.monotonic()
     try:
         response = outbound.post(
-            webhook.url, body, headers=headers, timeout=settings.VEXIL_WEBHOOK_TIMEOUT_SECONDS
+            formats.request_url(destination),
+            body,
+            headers=headers,
+            timeout=settings.VEXIL_WEBHOOK_TIMEOUT_SECONDS,
         )
     except outbound.OutboundRefusedError as refusal:
         return Result(None, _ms_since(started), f"Refused: {refusal}", "", retryable=False)

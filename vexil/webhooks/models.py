@@ -2,6 +2,10 @@
 
 A :class:`Webhook` belongs to an environment (flag events of that environment) or, with no
 environment, to an organisation (audit-log events and the flag events of all its environments).
+An **integration** (Slack, Datadog, Grafana, a generic JSON webhook) is a :class:`Webhook` of
+another :class:`DestinationKind`: the same outbox, retries, delivery log and failure counting,
+with its own body format (:mod:`vexil.webhooks.formats`) and scope (an environment, or a project
+for Datadog and Grafana, which hear of the project's audit-log events).
 An event becomes one :class:`WebhookDelivery` row per enabled webhook **before** any network
 traffic: the row is what the worker delivers, retries and resumes after a restart. Each try is a
 :class:`WebhookAttempt` row, readable through the API.
@@ -16,6 +20,7 @@ from django.db.models import Q
 
 from vexil.environments.models import Environment
 from vexil.organisations.models import Organisation
+from vexil.projects.models import Project
 
 URL_MAX_LENGTH = 1000
 SECRET_MAX_LENGTH = 255
@@ -28,18 +33,39 @@ class WebhookEventType(models.TextChoices):
     AUDIT_LOG_CREATED = "AUDIT_LOG_CREATED"
 
 
+class DestinationKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    SLACK = "slack", "Slack"
+    DATADOG = "datadog", "Datadog"
+    GRAFANA = "grafana", "Grafana"
+    JSON = "json", "JSON webhook"
+
+
 class Webhook(models.Model):
+    kind = models.CharField(
+        max_length=20, choices=DestinationKind.choices, default=DestinationKind.WEBHOOK
+    )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="webhooks"
     )
     environment = models.ForeignKey(
         Environment, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
     )
+    project = models.ForeignKey(
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="integrations",
+    )
     name = models.CharField(max_length=200, blank=True, default="")
     url = models.CharField(max_length=URL_MAX_LENGTH)
     enabled = models.BooleanField(default=True)
-    # Kept as given: signing needs the secret itself. The API shows it once, at creation.
+    # Kept as given: signing needs the secret itself (for Datadog and Grafana it is the API
+    # key). The API shows it once, at creation, and never again.
     secret = models.CharField(max_length=SECRET_MAX_LENGTH, blank=True, default="")
+    # Kind-specific settings (Datadog's ``use_custom_source``).
+    options = models.JSONField(default=dict, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -47,13 +73,32 @@ class Webhook(models.Model):
 
     class Meta:
         ordering = ("id",)
+        constraints = [
+            # One integration of a kind per project (Datadog, Grafana) or environment (the rest).
+            models.UniqueConstraint(
+                fields=["kind", "project"],
+                condition=Q(kind__in=["datadog", "grafana"]),
+                name="one_integration_per_project",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "environment"],
+                condition=Q(kind__in=["slack", "json"]),
+                name="one_integration_per_environment",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.url
 
     @property
     def scope(self) -> str:
-        return "environment" if self.environment_id is not None else "organisation"
+        if self.environment_id is not None:
+            return "environment"
+        return "project" if self.project_id is not None else "organisation"
+
+    @property
+    def is_integration(self) -> bool:
+        return self.kind != DestinationKind.WEBHOOK
 
 
 class DeliveryStatus(models.TextChoices):

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from rest_framework import serializers
 
 from vexil.webhooks.models import (
@@ -118,3 +121,128 @@ class WebhookTestSerializer(serializers.Serializer):
         max_length=SECRET_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
     )
     scope = WebhookTestScopeSerializer()
+
+
+# --- Integrations (Flagsmith's field names where it has the integration) -----------------------
+class _IntegrationSerializer(serializers.ModelSerializer):
+    """An integration as read back: its key or secret URL is write-only, never shown again.
+
+    Fields in ``kept_when_omitted`` are required on create; an update that leaves one out keeps
+    the stored value (it cannot be read back to be sent again).
+    """
+
+    kept_when_omitted: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            for name in self.kept_when_omitted:
+                self.fields[name].required = False
+
+    class Meta:
+        model = Webhook
+        fields: tuple[str, ...] = (
+            "id",
+            "enabled",
+            "consecutive_failures",
+            "disabled_reason",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields: tuple[str, ...] = (
+            "id",
+            "consecutive_failures",
+            "disabled_reason",
+            "created_at",
+            "updated_at",
+        )
+
+
+def _secret_field(*, required: bool, help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        source="secret",
+        max_length=SECRET_MAX_LENGTH,
+        write_only=True,
+        required=required,
+        trim_whitespace=False,
+        help_text=help_text,
+    )
+
+
+class DatadogSerializer(_IntegrationSerializer):
+    """``projects/{id}/integrations/datadog/``: ``base_url``, ``api_key``, ``use_custom_source``."""
+
+    base_url = serializers.CharField(source="url", max_length=URL_MAX_LENGTH)
+    api_key = _secret_field(required=True, help_text="Datadog API key (write-only).")
+    has_api_key = serializers.SerializerMethodField()
+    use_custom_source = serializers.BooleanField(required=False)
+    kept_when_omitted = ("api_key",)
+
+    class Meta(_IntegrationSerializer.Meta):
+        fields = (
+            *_IntegrationSerializer.Meta.fields,
+            "base_url",
+            "api_key",
+            "has_api_key",
+            "use_custom_source",
+        )
+
+    def get_has_api_key(self, integration: Webhook) -> bool:
+        return bool(integration.secret)
+
+    def to_representation(self, instance: Webhook) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["use_custom_source"] = bool(instance.options.get("use_custom_source"))
+        return data
+
+
+class GrafanaSerializer(_IntegrationSerializer):
+    """``projects/{id}/integrations/grafana/``: ``base_url`` and ``api_key`` (a service token)."""
+
+    base_url = serializers.CharField(source="url", max_length=URL_MAX_LENGTH)
+    api_key = _secret_field(required=True, help_text="Grafana service account token.")
+    has_api_key = serializers.SerializerMethodField()
+    kept_when_omitted = ("api_key",)
+
+    class Meta(_IntegrationSerializer.Meta):
+        fields = (*_IntegrationSerializer.Meta.fields, "base_url", "api_key", "has_api_key")
+
+    def get_has_api_key(self, integration: Webhook) -> bool:
+        return bool(integration.secret)
+
+
+class SlackSerializer(_IntegrationSerializer):
+    """``environments/{api_key}/integrations/slack/``: a Slack incoming-webhook URL.
+
+    The URL holds Slack's token, so it is write-only too; ``webhook_host`` says where it points.
+    """
+
+    webhook_url = serializers.CharField(source="url", max_length=URL_MAX_LENGTH, write_only=True)
+    webhook_host = serializers.SerializerMethodField()
+    kept_when_omitted = ("webhook_url",)
+
+    class Meta(_IntegrationSerializer.Meta):
+        fields = (*_IntegrationSerializer.Meta.fields, "webhook_url", "webhook_host")
+
+    def get_webhook_host(self, integration: Webhook) -> str:
+        return urlsplit(integration.url).hostname or ""
+
+
+class JSONWebhookSerializer(_IntegrationSerializer):
+    """``environments/{api_key}/integrations/json-webhook/``: a URL and an optional secret."""
+
+    url = serializers.CharField(max_length=URL_MAX_LENGTH)
+    secret = serializers.CharField(
+        max_length=SECRET_MAX_LENGTH,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+    )
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta(_IntegrationSerializer.Meta):
+        fields = (*_IntegrationSerializer.Meta.fields, "url", "secret", "has_secret")
+
+    def get_has_secret(self, integration: Webhook) -> bool:
+        return bool(integration.secret)

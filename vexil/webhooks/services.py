@@ -8,6 +8,7 @@ rolled-back change sends nothing), and delivery runs in the background, never in
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,17 +18,19 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from vexil.audit.models import AuditLog
 from vexil.common import outbound
+from vexil.common.mail import public_base_url
 from vexil.environments.models import Environment
 from vexil.features.models import Feature, FeatureState
 from vexil.organisations.models import Organisation
+from vexil.projects.models import Project
 from vexil.users.models import User
-from vexil.webhooks import payloads, tasks, worker
-from vexil.webhooks.models import Webhook, WebhookDelivery, WebhookEventType
+from vexil.webhooks import formats, payloads, signing, tasks, worker
+from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery, WebhookEventType
 
 
 class ActorLike(Protocol):
@@ -98,27 +101,43 @@ class FlagChange:
     organisation_id: int
     watched: bool
     previous_state: dict[str, Any] | None
+    project_id: int | None = None
 
 
 def _changed_by(actor: ActorLike) -> str:
     return actor.user.email if actor.user is not None else actor.api_key_name
 
 
-def _watching(*, organisation_id: int, environment_id: int | None) -> Q:
-    scope = Q(environment__isnull=True)
+def _watching(
+    *,
+    organisation_id: int,
+    event_type: str,
+    environment_id: int | None = None,
+    project_id: int | None = None,
+) -> Q:
+    """Enabled destinations that hear of ``event_type`` in that environment or project."""
+    kinds = [kind for kind, events in formats.EVENTS_OF.items() if event_type in events]
+    scope = Q(environment__isnull=True, project__isnull=True)
     if environment_id is not None:
         scope |= Q(environment_id=environment_id)
-    return Q(enabled=True, organisation_id=organisation_id) & scope
+    if project_id is not None:
+        scope |= Q(environment__isnull=True, project_id=project_id)
+    return Q(enabled=True, organisation_id=organisation_id, kind__in=kinds) & scope
 
 
 def flag_change_begin(*, environment: Environment, state: FeatureState | None) -> FlagChange:
     """Call before changing (or creating, ``state=None``) a feature state."""
     organisation_id = environment.project.organisation_id
     watched = Webhook.objects.filter(
-        _watching(organisation_id=organisation_id, environment_id=environment.pk)
+        _watching(
+            organisation_id=organisation_id,
+            event_type=WebhookEventType.FLAG_UPDATED,
+            environment_id=environment.pk,
+            project_id=environment.project_id,
+        )
     ).exists()
     previous = payloads.feature_state_data(state) if watched and state is not None else None
-    return FlagChange(environment.pk, organisation_id, watched, previous)
+    return FlagChange(environment.pk, organisation_id, watched, previous, environment.project_id)
 
 
 def feature_default_changes_begin(*, feature: Feature) -> list[FlagChange]:
@@ -157,7 +176,7 @@ def flag_updated(
         changed_by=_changed_by(actor),
         moment=moment or timezone.now(),
     )
-    _emit_on_commit(WebhookEventType.FLAG_UPDATED, data, change)
+    _emit_on_commit(WebhookEventType.FLAG_UPDATED, data, change, actor, moment)
 
 
 def flag_deleted(*, change: FlagChange, actor: ActorLike, moment: datetime | None = None) -> None:
@@ -170,18 +189,28 @@ def flag_deleted(*, change: FlagChange, actor: ActorLike, moment: datetime | Non
         changed_by=_changed_by(actor),
         moment=moment or timezone.now(),
     )
-    _emit_on_commit(WebhookEventType.FLAG_DELETED, data, change)
+    _emit_on_commit(WebhookEventType.FLAG_DELETED, data, change, actor, moment)
 
 
-def _emit_on_commit(event_type: str, data: dict[str, Any], change: FlagChange) -> None:
-    body = payloads.body_of(event_type, data)
+def _emit_on_commit(
+    event_type: str,
+    data: dict[str, Any],
+    change: FlagChange,
+    actor: ActorLike,
+    moment: datetime | None,
+) -> None:
+    event = formats.Event(
+        type=event_type, data=data, moment=moment or timezone.now(), actor=_changed_by(actor)
+    )
     transaction.on_commit(
         lambda: deliveries_create(
-            event_type=event_type,
-            body=body,
+            event=event,
             webhooks=Webhook.objects.filter(
                 _watching(
-                    organisation_id=change.organisation_id, environment_id=change.environment_id
+                    organisation_id=change.organisation_id,
+                    event_type=event_type,
+                    environment_id=change.environment_id,
+                    project_id=change.project_id,
                 )
             ),
         )
@@ -189,12 +218,19 @@ def _emit_on_commit(event_type: str, data: dict[str, Any], change: FlagChange) -
 
 
 def audit_log_created(*, row: AuditLog) -> None:
-    """Emit ``AUDIT_LOG_CREATED`` to the organisation's webhooks once ``row`` is committed."""
-    transaction.on_commit(lambda: _audit_log_fan_out(row.pk, row.organisation_id))
+    """Emit ``AUDIT_LOG_CREATED`` to the organisation's webhooks (and the project's Datadog and
+    Grafana integrations) once ``row`` is committed."""
+    transaction.on_commit(lambda: _audit_log_fan_out(row.pk, row.organisation_id, row.project_id))
 
 
-def _audit_log_fan_out(row_id: int, organisation_id: int) -> None:
-    hooks = Webhook.objects.filter(_watching(organisation_id=organisation_id, environment_id=None))
+def _audit_log_fan_out(row_id: int, organisation_id: int, project_id: int | None) -> None:
+    hooks = Webhook.objects.filter(
+        _watching(
+            organisation_id=organisation_id,
+            event_type=WebhookEventType.AUDIT_LOG_CREATED,
+            project_id=project_id,
+        )
+    )
     if not hooks.exists():
         return
     row = (
@@ -203,29 +239,44 @@ def _audit_log_fan_out(row_id: int, organisation_id: int) -> None:
         .first()
     )
     if row is not None:
-        data = payloads.audit_log_data(row)
-        deliveries_create(
-            event_type=WebhookEventType.AUDIT_LOG_CREATED,
-            body=payloads.body_of(WebhookEventType.AUDIT_LOG_CREATED, data),
-            webhooks=hooks,
-        )
+        deliveries_create(event=_audit_event(row), webhooks=hooks)
+
+
+def _audit_event(row: AuditLog) -> formats.Event:
+    author = row.author.email if row.author is not None else row.master_api_key_name or "system"
+    labels = {
+        "project": row.project.name if row.project is not None else "",
+        "environment": row.environment.name if row.environment is not None else "",
+    }
+    return formats.Event(
+        type=WebhookEventType.AUDIT_LOG_CREATED,
+        data=payloads.audit_log_data(row),
+        moment=row.created_date,
+        actor=author,
+        labels=labels,
+    )
 
 
 def deliveries_create(
-    *, event_type: str, body: str, webhooks: Sequence[Webhook] | Any
+    *, event: formats.Event, webhooks: QuerySet[Webhook]
 ) -> list[WebhookDelivery]:
-    """One outbox row per webhook for one event (one event id), then wake the deliverer."""
+    """One outbox row per destination for one event (one event id), then wake the deliverer.
+
+    Each row holds the exact body its destination is sent (its kind's format).
+    """
     event_id = uuid.uuid4()
     now = timezone.now()
+    base = public_base_url()
     rows = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
             event_id=event_id,
             webhook=webhook,
-            event_type=event_type,
-            body=body,
+            event_type=event.type,
+            body=formats.body_for(formats.destination_of(webhook, dashboard_base=base), event),
             next_attempt_at=now,
         )
-        for webhook in webhooks
+        for webhook in webhooks.select_related("environment")
+        if formats.accepts(webhook.kind, event.type)
     )
     if rows:
         deliveries_dispatch(delivery_ids=[row.pk for row in rows])
@@ -239,3 +290,103 @@ def deliveries_dispatch(*, delivery_ids: Sequence[uuid.UUID]) -> None:
             tasks.webhook_delivery_attempt.apply_async(args=[str(delivery_id)])
     elif settings.VEXIL_WEBHOOK_IN_PROCESS_WORKER:
         worker.wake()
+
+
+# --- Integrations -------------------------------------------------------------------------------
+INTEGRATION_SCOPES: dict[str, str] = {
+    DestinationKind.DATADOG: "project",
+    DestinationKind.GRAFANA: "project",
+    DestinationKind.SLACK: "environment",
+    DestinationKind.JSON: "environment",
+}
+
+
+def integration_create(
+    *,
+    kind: str,
+    project: Project | None = None,
+    environment: Environment | None = None,
+    url: str,
+    secret: str = "",
+    enabled: bool = True,
+    options: dict[str, Any] | None = None,
+) -> Webhook:
+    """One integration of ``kind`` per project (Datadog, Grafana) or environment (Slack, JSON)."""
+    owner = environment.project if environment is not None else project
+    if owner is None or INTEGRATION_SCOPES.get(kind) != (
+        "environment" if environment is not None else "project"
+    ):
+        raise ValidationError(f"A {kind} integration does not belong there.")
+    existing = Webhook.objects.filter(kind=kind, environment=environment, project=project)
+    if existing.exists():
+        label = DestinationKind(kind).label
+        raise ValidationError(
+            f"{label} integration for this {INTEGRATION_SCOPES[kind]} already exists."
+        )
+    return Webhook.objects.create(
+        kind=kind,
+        organisation_id=owner.organisation_id,
+        project=project,
+        environment=environment,
+        url=webhook_url_validate(url),
+        secret=secret,
+        enabled=enabled,
+        options=options or {},
+    )
+
+
+def integration_update(*, integration: Webhook, **changes: Any) -> Webhook:
+    """Change ``url``, ``secret``, ``enabled`` or ``options`` (merged into the current ones)."""
+    if "options" in changes:
+        changes["options"] = {**integration.options, **changes["options"]}
+    return webhook_update(webhook=integration, **changes)
+
+
+def integration_delete(*, integration: Webhook) -> None:
+    integration.delete()
+
+
+# --- Test sends ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestSendOutcome:
+    """What a test send came to: Flagsmith's ``detail`` and ``code``, and a sentence for people."""
+
+    ok: bool
+    detail: str
+    code: str
+    body: str
+    status: int | None = None
+
+
+def webhook_test_send(*, url: str, secret: str, sample: dict[str, Any]) -> TestSendOutcome:
+    """Send ``sample`` (Flagsmith's test event) to ``url`` at once, signed like a delivery."""
+    webhook_url_validate(url)
+    body = payloads.body_of(sample["event_type"], sample["data"]).encode()
+    headers = signing.delivery_headers(
+        body,
+        secret,
+        event_id=str(uuid.uuid4()),
+        event_type=sample["event_type"],
+        timestamp=int(time.time()),
+        attempt=1,
+    )
+    try:
+        response = outbound.post(url, body, headers=headers)
+    except outbound.OutboundRefusedError as refusal:
+        return TestSendOutcome(False, "Webhook URL refused", "refused", str(refusal))
+    except outbound.OutboundNetworkError:
+        return TestSendOutcome(
+            False,
+            "Could not connect to webhook URL",
+            "unreachable",
+            "Please check the URL, and ensure it is valid and accessible from the server.",
+        )
+    if 200 <= response.status < 300:
+        return TestSendOutcome(True, "Webhook test successful", "", "", response.status)
+    return TestSendOutcome(
+        False,
+        "Webhook returned error status",
+        "error_status",
+        f"Webhook returned HTTP {response.status}.",
+        response.status,
+    )

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -19,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from vexil.common import outbound
 from vexil.common.pagination import PageNumberPagination
 from vexil.environments.models import Environment
 from vexil.environments.permissions import IsEnvironmentAdmin, is_environment_admin
@@ -27,7 +24,7 @@ from vexil.environments.scoping import EnvironmentFromURL, principal_or_404, vis
 from vexil.organisations.models import Organisation
 from vexil.permissions import selectors as permission_selectors
 from vexil.permissions.drf import request_principal
-from vexil.webhooks import payloads, selectors, services, signing
+from vexil.webhooks import payloads, selectors, services
 from vexil.webhooks.models import Webhook, WebhookDelivery
 from vexil.webhooks.serializers import (
     WebhookCreatedSerializer,
@@ -151,44 +148,19 @@ class WebhookTestView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         sample = self._sample_for(request, data["scope"])
-        services.webhook_url_validate(data["webhook_url"])
-        body = payloads.body_of(sample["event_type"], sample["data"]).encode()
-        headers = signing.delivery_headers(
-            body,
-            data.get("secret") or "",
-            event_id=str(uuid.uuid4()),
-            event_type=sample["event_type"],
-            timestamp=int(time.time()),
-            attempt=1,
+        outcome = services.webhook_test_send(
+            url=data["webhook_url"], secret=data.get("secret") or "", sample=sample
         )
-        try:
-            response = outbound.post(data["webhook_url"], body, headers=headers)
-        except outbound.OutboundRefusedError as refusal:
-            return Response(
-                {"detail": "Webhook URL refused", "code": "refused", "body": str(refusal)},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except outbound.OutboundNetworkError:
-            return Response(
-                {
-                    "detail": "Could not connect to webhook URL",
-                    "code": "unreachable",
-                    "body": "Please check the URL, and ensure it is valid and accessible from "
-                    "the server.",
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if 200 <= response.status < 300:
-            return Response({"detail": "Webhook test successful", "status": response.status})
-        return Response(
-            {
-                "detail": "Webhook returned error status",
-                "code": "error_status",
-                "body": f"Webhook returned HTTP {response.status}.",
-                "status": response.status,
-            },
-            status=status.HTTP_400_BAD_REQUEST,
-        )
+        if outcome.ok:
+            return Response({"detail": outcome.detail, "status": outcome.status})
+        error: dict[str, Any] = {
+            "detail": outcome.detail,
+            "code": outcome.code,
+            "body": outcome.body,
+        }
+        if outcome.status is not None:
+            error["status"] = outcome.status
+        return Response(error, status=status.HTTP_400_BAD_REQUEST)
 
     def _sample_for(self, request: Request, scope: dict[str, str]) -> dict[str, Any]:
         principal = request_principal(request)

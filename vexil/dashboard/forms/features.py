@@ -210,6 +210,17 @@ class StateForm(TypedValueForm):
         }
 
 
+# A weight input: weights.js totals the inputs so marked while the user types.
+WEIGHT_INPUT = forms.NumberInput(attrs={"data-weight": "", "step": "any"})
+
+
+class ToggleForm(DashboardForm):
+    """A switch of the features list: the state wanted, and the ``updated_at`` the user saw."""
+
+    enabled = forms.BooleanField(required=False)
+    version = forms.DateTimeField()
+
+
 class WeightsForm(DashboardForm):
     """Multivariate weights of a state: one percentage per variation, totalling at most 100."""
 
@@ -225,6 +236,7 @@ class WeightsForm(DashboardForm):
                 label=f"Weight of {value_text(option.value) or 'no value'} (%)",
                 min_value=0,
                 max_value=100,
+                widget=WEIGHT_INPUT,
             )
 
     def clean(self) -> dict[str, Any]:
@@ -269,6 +281,7 @@ class SegmentOverrideForm(TypedValueForm):
                 max_value=100,
                 required=False,
                 help_text="Empty: the environment's weight.",
+                widget=WEIGHT_INPUT,
             )
 
     def clean(self) -> dict[str, Any]:

@@ -100,3 +100,38 @@ class MemberRoleForm(DashboardForm):
 class MasterKeyForm(DashboardForm):
     name = forms.CharField(label="Master API key name", max_length=200)
     is_admin = forms.BooleanField(label="Administrator key", required=False, initial=True)
+
+
+class ProjectSettingsForm(DashboardForm):
+    """The settings ``project_update`` takes. The first two change what SDKs get; the others
+    are kept for Flagsmith's clients, under Flagsmith's names."""
+
+    name = forms.CharField(label="Name", max_length=2000)
+    hide_disabled_flags = forms.BooleanField(
+        label="Hide disabled flags",
+        required=False,
+        help_text="SDKs do not receive flags that are off (an environment can say otherwise).",
+    )
+    enable_realtime_updates = forms.BooleanField(
+        label="Real-time updates",
+        required=False,
+        help_text="The environment document tells SDKs to listen for changes.",
+    )
+    feature_name_regex = forms.CharField(
+        label="Feature name pattern",
+        required=False,
+        max_length=255,
+        help_text="A regular expression, checked when you save.",
+    )
+    only_allow_lower_case_feature_names = forms.BooleanField(
+        label="Only lower-case feature names", required=False
+    )
+    prevent_flag_defaults = forms.BooleanField(label="Prevent flag defaults", required=False)
+    enforce_feature_owners = forms.BooleanField(label="Enforce feature owners", required=False)
+    stale_flags_limit_days = forms.IntegerField(
+        label="Days before a flag is stale", min_value=0, max_value=2_147_483_647
+    )
+
+    @classmethod
+    def initial_of(cls, project: Any) -> dict[str, Any]:
+        return {name: getattr(project, name) for name in cls.base_fields}

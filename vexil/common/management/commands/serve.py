@@ -117,10 +117,11 @@ class Command(BaseCommand):
             interface=Interfaces.ASGI,
             workers=workers,
             backlog=2048,
-            # Requests (and, later, event streams) one worker holds at once. Granian's default,
-            # backlog / workers, let 1,024 idle streams starve every other request on a worker
-            # (docs/performance.md); Django requests are bounded by a2wsgi's threads anyway.
-            backpressure=BACKPRESSURE_PER_WORKER,
+            # Requests and event streams one worker holds at once. Granian's default, backlog /
+            # workers, let 1,024 idle streams starve every other request on a worker
+            # (docs/performance.md): room for the streams the SDK app admits (VEXIL_STREAMS_MAX)
+            # plus as many requests. Django requests are bounded by a2wsgi's threads anyway.
+            backpressure=BACKPRESSURE_PER_WORKER + settings.VEXIL_STREAMS_MAX,
             # A worker that was serving when SIGTERM came can hang in shutdown (a2wsgi threads
             # waiting on a closed event loop); stop it rather than never exiting.
             workers_kill_timeout=WORKERS_KILL_TIMEOUT_SECONDS,

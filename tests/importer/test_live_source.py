@@ -1,0 +1,345 @@
+"""``vexil import-flagsmith`` from a second, live ``vexil serve`` (which serves Flagsmith's admin
+API shapes) built through its admin API with every kind of object: multivariate weights, a 50%
+split segment, nested rules, segment-override priorities, identities with traits and overrides.
+
+The source has its own SQLite database in a temporary directory; the import writes into this
+test run's database, where other objects were made first so no id matches the source's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tests.processes import (
+    free_port,
+    http_get,
+    run_vexil,
+    running,
+    shared_database_url,
+    vexil_command,
+    vexil_environment,
+    wait_for,
+)
+from vexil.audit.services import Actor
+from vexil.environments.models import Environment
+from vexil.features.services import feature_create
+from vexil.importer import source as source_module
+from vexil.importer.models import ImportedObject
+from vexil.organisations.services import organisation_create
+from vexil.projects.services import project_create
+from vexil.segments.services import segment_create
+from vexil.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+IDENTITIES = 12  # per environment; user1 has an identity override
+
+
+@dataclass
+class Source:
+    url: str
+    token: str
+    client_keys: dict[str, str]  # environment name -> client key
+    server_key: str
+
+    def call(self, method: str, path: str, body: Any = None, *, key: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["X-Environment-Key"] = key
+        else:
+            headers["Authorization"] = f"Token {self.token}"
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path}: {error.code} {error.read()!r}") from None
+        return json.loads(raw) if raw else None
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+    directory = tmp_path_factory.mktemp("flagsmith-source")
+    env = vexil_environment(VEXIL_DATA_DIR=str(directory / "data"))
+    assert run_vexil("migrate", "-v", "0", env=env, timeout=180).returncode == 0
+    boot = run_vexil("bootstrap", "--email", "source@example.com", "--json", env=env)
+    assert boot.returncode == 0, boot.stderr
+    keys = json.loads(boot.stdout.splitlines()[0])
+    port = free_port()
+    command = vexil_command("serve", "--port", str(port), "--workers", "1", "--no-migrate")
+    with running(command, env=env, output=directory / "server.log") as process:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(
+            lambda: http_get(url + "/health/liveness/"),
+            timeout=60,
+            what="the source server",
+            process=process,
+        )
+        login = {"email": "source@example.com", "password": keys["user"]["password"]}
+        token = Source(url, "", {}, "").call("POST", "auth/login/", login)["key"]
+        environments = {e["name"]: e["client_key"] for e in keys["environments"]}
+        server_key = keys["environments"][0]["server_key"]
+        built = Source(url, token, environments, server_key)
+        _build(built, keys["project"]["id"])
+        yield built
+
+
+def _build(source: Source, project: int) -> None:
+    """Every kind of object, through the admin API."""
+    call = source.call
+    checkout = call(
+        "POST",
+        f"projects/{project}/features/",
+        {"name": "checkout_button", "initial_value": "blue", "default_enabled": True},
+    )["id"]
+    options = [
+        call(
+            "POST",
+            f"projects/{project}/features/{checkout}/mv-options/",
+            {"type": "unicode", "string_value": v, "default_percentage_allocation": p, "key": k},
+        )["id"]
+        for v, p, k in [("green", 30, "green_button"), ("red", 20, None)]
+    ]
+    banner = call(
+        "POST",
+        f"projects/{project}/features/",
+        {"name": "banner_text", "initial_value": "Hello", "default_enabled": True},
+    )["id"]
+    limit = call(
+        "POST", f"projects/{project}/features/", {"name": "max_items", "initial_value": "25"}
+    )["id"]
+    half = call(
+        "POST",
+        f"projects/{project}/segments/",
+        {
+            "name": "half",
+            "rules": [
+                {"type": "ALL", "conditions": [{"operator": "PERCENTAGE_SPLIT", "value": "50"}]}
+            ],
+        },
+    )["id"]
+    power = call(
+        "POST",
+        f"projects/{project}/segments/",
+        {
+            "name": "power_users",
+            "rules": [
+                {
+                    "type": "ALL",
+                    "rules": [
+                        {
+                            "type": "ANY",
+                            "conditions": [
+                                {
+                                    "operator": "GREATER_THAN_INCLUSIVE",
+                                    "property": "orders",
+                                    "value": "10",
+                                },
+                                {"operator": "EQUAL", "property": "plan", "value": "premium"},
+                            ],
+                        },
+                        {
+                            "type": "NONE",
+                            "conditions": [
+                                {"operator": "EQUAL", "property": "banned", "value": "true"}
+                            ],
+                        },
+                    ],
+                }
+            ],
+        },
+    )["id"]
+    for name, key in source.client_keys.items():
+        states = call("GET", f"environments/{key}/featurestates/?feature={checkout}")["results"]
+        call(
+            "PATCH",
+            f"environments/{key}/featurestates/{states[0]['id']}/",
+            {
+                "enabled": True,
+                "multivariate_feature_state_values": [
+                    {"multivariate_feature_option": options[0], "percentage_allocation": 40},
+                    {"multivariate_feature_option": options[1], "percentage_allocation": 35},
+                ],
+            },
+        )
+        for segment, value in [(half, f"half {name}"), (power, "Welcome back!")]:
+            call(
+                "POST",
+                f"environments/{key}/features/{banner}/create-segment-override/",
+                {"segment": segment, "enabled": True, "feature_state_value": value},
+            )
+        call(
+            "POST",
+            f"environments/{key}/features/{checkout}/create-segment-override/",
+            {"segment": power, "enabled": True, "feature_state_value": "gold"},
+        )
+        # power_users first for banner_text: the later override made the stronger one
+        environment = _environment_id(source, key)
+        slots = call(
+            "GET", f"features/feature-segments/?environment={environment}&feature={banner}"
+        )["results"]
+        by_segment = {slot["segment"]: slot["id"] for slot in slots}
+        call(
+            "POST",
+            "features/feature-segments/update-priorities/",
+            [{"id": by_segment[power], "priority": 0}, {"id": by_segment[half], "priority": 1}],
+        )
+        for n in range(IDENTITIES):
+            traits = [
+                {"trait_key": "orders", "trait_value": n},
+                {"trait_key": "plan", "trait_value": "premium" if n % 4 == 0 else "free"},
+                {"trait_key": "banned", "trait_value": n % 9 == 0},
+            ]
+            call("POST", "identities/", {"identifier": f"user{n}", "traits": traits}, key=key)
+        identities = call("GET", f"environments/{key}/identities/?q=user1")["results"]
+        call(
+            "POST",
+            f"environments/{key}/identities/{identities[0]['id']}/featurestates/",
+            {"feature": limit, "enabled": True, "feature_state_value": 100},
+        )
+
+
+def _environment_id(source: Source, key: str) -> int:
+    return int(source.call("GET", f"environments/{key}/")["id"])
+
+
+@pytest.fixture
+def renumbered(db: None) -> User:
+    """Objects in Vexil before the import, so none of the imported ids can match the source's."""
+    owner = User.objects.create_superuser(email="owner@example.com", password="correct horse 1")
+    actor = Actor(user=owner)
+    organisation = organisation_create(name="Existing", creator=owner, actor=actor)
+    project = project_create(
+        organisation=organisation, name="Existing", actor=actor, environment_names=["A", "B", "C"]
+    )
+    for n in range(7):
+        feature_create(project=project, name=f"existing_{n}", actor=actor)
+        segment_create(project=project, name=f"existing_{n}", rules=[], actor=actor)
+    return owner
+
+
+def _import(source: Source, *extra: str) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    args = [
+        "--url",
+        source.url,
+        "--token",
+        source.token,
+        "--allow-network",
+        "127.0.0.0/8",
+        "--identities",
+        "--json",
+        *extra,
+    ]
+    try:
+        call_command("import_flagsmith", *args, stdout=out, stderr=io.StringIO(), verbosity=0)
+        status = 0
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    return status, json.loads(out.getvalue())
+
+
+def test_import__live_source__zero_mismatches_keys_kept_second_run_unchanged(
+    source: Source, renumbered: User
+) -> None:
+    # When
+    status, report = _import(source, "--verify-transient", "200")
+    # Then
+    assert report["error"] is None
+    assert report["skipped"] == []
+    assert report["verification"]["details"] == []
+    assert report["verification"]["mismatches"] == 0
+    assert report["verification"]["environments"] == 2
+    assert report["verification"]["identities"] == 2 * IDENTITIES
+    assert report["verification"]["transient"] == 400
+    assert status == 0
+    imported = dict(
+        Environment.objects.filter(project__name="Default project").values_list("name", "api_key")
+    )
+    assert imported == source.client_keys
+    assert sorted(k["client_key"] for k in report["server_keys"]) == sorted(
+        source.client_keys.values()
+    )
+    # the new server-side keys work on Vexil
+    assert all(k["server_key"].startswith("ser.") for k in report["server_keys"])
+
+    # When: again
+    status, again = _import(source, "--verify-transient", "20")
+    # Then: nothing changes
+    assert status == 0
+    assert {
+        kind: c["created"] + c["updated"] for kind, c in again["counts"].items()
+    } == dict.fromkeys(again["counts"], 0)
+    assert again["server_keys"] == []
+    assert again["verification"]["mismatches"] == 0
+
+
+def test_import__interrupted__next_run_carries_on(
+    source: Source, renumbered: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a run that loses the source while reading the second environment's document
+    real_document = source_module.FlagsmithSource.document
+    calls = []
+
+    def failing_document(self: source_module.FlagsmithSource, client_key: str) -> Any:
+        calls.append(client_key)
+        if len(calls) == 2:
+            raise source_module.SourceError("Cannot reach the source: connection reset.")
+        return real_document(self, client_key)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(source_module.FlagsmithSource, "document", failing_document)
+        status, interrupted = _import(source, "--no-verify")
+    assert status == 1
+    assert interrupted["error"] == "Cannot reach the source: connection reset."
+    done_before = ImportedObject.objects.count()
+    # When
+    status, resumed = _import(source, "--verify-transient", "20")
+    # Then: what was imported stays, the rest is created, and everything matches
+    assert (status, resumed["error"], resumed["verification"]["mismatches"]) == (0, None, 0)
+    assert resumed["counts"]["feature"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert resumed["counts"]["environment"]["unchanged"] == 2
+    assert resumed["counts"]["feature states"]["created"] == 3  # the second environment's
+    assert resumed["counts"]["identity"]["created"] == IDENTITIES
+    assert ImportedObject.objects.count() > done_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli__unreachable_url__message_no_traceback(tmp_path: Path) -> None:
+    # Given: a port nothing listens on; the command runs on this test run's database
+    User.objects.create_superuser(email="admin@example.com", password="correct horse 1")
+    env = vexil_environment(
+        VEXIL_DATA_DIR=str(tmp_path / "data"), DATABASE_URL=shared_database_url()
+    )
+    url = f"http://127.0.0.1:{free_port()}/api/v1/"
+    # When
+    result = subprocess.run(
+        vexil_command(
+            "import-flagsmith", "--url", url, "--token", "t", "--allow-network", "127.0.0.0/8"
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then
+    assert result.returncode == 1
+    assert f"Error: Cannot reach {url}organisations/" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
