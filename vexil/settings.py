@@ -669,6 +669,9 @@ SPECTACULAR_SETTINGS = {
         "ProjectPermissionEnum": "vexil.permissions.keys.ProjectPermission",
         "EnvironmentPermissionEnum": "vexil.permissions.keys.EnvironmentPermission",
         "OrganisationRoleEnum": "vexil.organisations.models.OrganisationRole",
+        "EmailStatusEnum": "vexil.common.models.OutboundEmail.Status",
+        "FileStatusEnum": "vexil.portability.models.FileStatus",
+        "DeliveryStatusEnum": "vexil.webhooks.models.DeliveryStatus",
     },
 }
 

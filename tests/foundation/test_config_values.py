@@ -30,9 +30,11 @@ FREE_FORM = frozenset(
         "DJANGO_DB_PASSWORD",
         "DJANGO_DB_USER",
         "DJANGO_SECRET_KEY",  # outside production; production's rules have their own tests
+        "DJANGO_SECRET_KEY_FALLBACKS",  # earlier keys, any strings
         "EMAIL_HOST",
         "EMAIL_HOST_PASSWORD",
         "EMAIL_HOST_USER",
+        "OIDC_CLIENT_SECRET",
         "ENV",
         "SECURE_PROXY_SSL_HEADER_VALUE",
     }
@@ -124,6 +126,22 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("VEXIL_WEBHOOK_DISABLE_AFTER_FAILURES", "0", {}),
     ("VEXIL_WEBHOOK_LOG_RETENTION_DAYS", "a month", {}),
     ("VEXIL_WEBHOOK_POLL_SECONDS", "0", {}),
+    ("VEXIL_WEBHOOK_SWEEP_SECONDS", "0", {}),
+    ("VEXIL_OUTBOUND_CA_BUNDLE", "/nonexistent/ca.pem", {}),
+    ("VEXIL_STREAMS_MAX", "-1", {}),
+    ("VEXIL_STREAMS_HEARTBEAT_SECONDS", "0", {}),
+    ("OIDC_ISSUER", "id.example.com", {}),
+    ("OIDC_CLIENT_ID", "", {"OIDC_ISSUER": "https://id.example.com"}),
+    (
+        "OIDC_SCOPES",
+        "email profile",
+        {"OIDC_ISSUER": "https://id.example.com", "OIDC_CLIENT_ID": "vexil"},
+    ),
+    ("OIDC_ALLOWED_EMAIL_DOMAINS", "example.com,a b", {}),
+    ("OIDC_CREATE_USERS", "sometimes", {}),
+    ("OIDC_NEW_USER_ORGANISATION", "acme", {}),
+    ("OIDC_NEW_USER_ROLE", "owner", {}),
+    ("PREVENT_EMAIL_PASSWORD", "maybe", {}),
 ]
 # Well-formed but naming nothing importable: the system checks of every command refuse these.
 BAD_CLASSES = [

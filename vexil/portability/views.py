@@ -101,6 +101,8 @@ class ProjectFeatureExportListView(ProjectFromURL, generics.ListAPIView[FeatureE
     serializer_class = FeatureExportSerializer
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return FeatureExport.objects.none()
         return selectors.project_feature_exports(
             principal=principal_or_404(self.request), project=self.get_project()
         )
@@ -137,6 +139,8 @@ class ProjectFeatureImportListView(ProjectFromURL, generics.ListAPIView[FeatureI
     serializer_class = FeatureImportListSerializer
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return FeatureImport.objects.none()
         return selectors.project_feature_imports(
             principal=principal_or_404(self.request), project=self.get_project()
         )
