@@ -144,7 +144,9 @@ def environment_scope(request: HttpRequest, project_id: int, client_key: str) ->
     scope.environment = environment
     scope.environment_permissions = permissions.environment_permissions(scope.user, environment)
     scope.is_environment_admin = permissions.is_environment_admin(scope.user, environment)
-    request.session[_LAST_ENVIRONMENT] = [project_id, client_key]
+    if request.session.get(_LAST_ENVIRONMENT) != [project_id, client_key]:
+        # Only on a change: an assignment saves the session, a write on every page view.
+        request.session[_LAST_ENVIRONMENT] = [project_id, client_key]
     return scope
 
 
