@@ -23,7 +23,7 @@ import math
 import orjson
 
 from vexil.sdk import cors
-from vexil.sdk.changes import HubClosedError, StreamLimitError, Subscription
+from vexil.sdk.changes import KEEP_ALIVE, HubClosedError, StreamLimitError, Subscription
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Receive, Request, Response, Scope, Send, error_response, send_response
 
@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/ofrep/v1/events/"
 INACTIVITY_DELAY_SECONDS = 120  # what providers wait, tab hidden, before closing the stream
-KEEP_ALIVE = b": keep-alive\n\n"
 RETRY_AFTER = "1"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -62,6 +61,7 @@ def event_streams(client_key: str) -> list[dict[str, object]]:
 
 
 def event(updated_at: float) -> bytes:
+    """One change's message (the hub renders it once for all the channel's open streams)."""
     data = orjson.dumps({"type": "refetchEvaluation", "lastModified": math.floor(updated_at)})
     return b"id: %d\nevent: message\ndata: %s\n\n" % (next(_ids), data)
 
@@ -120,15 +120,9 @@ async def _stream(
     watcher = asyncio.ensure_future(_close_on_disconnect(subscription, receive))
     try:
         await send(start)
-        first = True
-        async for updated_at in subscription:
-            if first:  # the current value: the provider has just fetched
-                first = False
-                chunk = KEEP_ALIVE
-            else:
-                chunk = KEEP_ALIVE if updated_at is None else event(updated_at)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # Nothing to refetch on connect (the provider has just fetched): a comment, so the
+        # response's head and first chunk reach the client at once.
+        await subscription.run(send, event, first=KEEP_ALIVE)
     except Exception as error:
         logger.debug("OFREP events ended by the connection: %s", error)
     finally:
