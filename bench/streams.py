@@ -77,6 +77,7 @@ class Options:
     duration: int
     changes: int
     cross: str | None
+    refresh_seconds: str
     scratch: Path
 
 
@@ -92,10 +93,21 @@ def main() -> None:
     parser.add_argument(
         "--cross", choices=CROSS, help="streams on one process, changes through another"
     )
+    parser.add_argument(
+        "--refresh-seconds",
+        default="0.5",
+        help="VEXIL_SDK_REFRESH_SECONDS of both processes with --cross poller (default: 0.5)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vexil-bench-streams-") as scratch:
         options = Options(
-            args.streams, args.runs, args.duration, max(args.changes, 1), args.cross, Path(scratch)
+            args.streams,
+            args.runs,
+            args.duration,
+            max(args.changes, 1),
+            args.cross,
+            args.refresh_seconds,
+            Path(scratch),
         )
         _raise_fd_limit(options.streams)
         load_before = os.getloadavg()
@@ -240,6 +252,7 @@ class _Streams:
         self.sockets: dict[int, socket.socket] = {}
         self.tails: dict[int, bytes] = {}  # the end of the last read, for a mark split in two
         self.waiting: set[int] = set()  # streams that have not had the awaited event yet
+        self.unchecked: set[int] = set()  # streams whose response head has not arrived yet
         self.arrivals: list[float] = []
 
     def open(self, count: int) -> float:
@@ -257,15 +270,12 @@ class _Streams:
     def _connect(self) -> None:
         sock = socket.create_connection(("127.0.0.1", self.port))
         sock.sendall(self.request)
-        head = sock.recv(4096)
-        if not head.startswith(b"HTTP/1.1 200 "):
-            raise SystemExit(f"stream refused: {head[:300].decode(errors='replace')}")
         sock.setblocking(False)
         fd = sock.fileno()
         self.sockets[fd] = sock
-        self.tails[fd] = head[-64:]
-        if EVENT_MARK not in head:
-            self.waiting.add(fd)
+        self.tails[fd] = b""
+        self.waiting.add(fd)
+        self.unchecked.add(fd)
         self.poller.register(fd, select.EPOLLIN)
 
     def arm(self) -> None:
@@ -288,11 +298,18 @@ class _Streams:
                 if not data:
                     raise SystemExit("the server closed a stream")
                 seen = tails[fd] + data
+                if fd in self.unchecked:
+                    self._check(fd, seen)
                 if fd in waiting and EVENT_MARK in seen:
                     waiting.discard(fd)
                     arrivals.append(now)
                     seen = b""
                 tails[fd] = seen[-64:]
+
+    def _check(self, fd: int, head: bytes) -> None:
+        if not head.startswith(b"HTTP/1.1 200 "):
+            raise SystemExit(f"stream refused: {head[:300].decode(errors='replace')}")
+        self.unchecked.discard(fd)
 
     def close(self) -> None:
         for sock in self.sockets.values():
@@ -500,7 +517,7 @@ def _bench_cross(options: Options) -> CrossReport:
     env = _environment(options)
     print(f"seeding {options.scratch}", file=sys.stderr)
     keys = _seed(env)
-    refresh = "0.5"
+    refresh = options.refresh_seconds
     with ExitStack() as stack:
         if options.cross == "redis":
             refresh = REDIS_POLLER_SECONDS
