@@ -5,9 +5,10 @@ again. The bulk answer advertises it in ``eventStreams`` (vexil.sdk.ofrep)::
     event: message
     data: {"type": "refetchEvaluation", "lastModified": 1771622898}
 
-Fed by the same change notifications as Flagsmith's stream (vexil.sdk.changes): one event per
-change of the environment, none on connect (a provider refetches unconditionally after every
-(re)connect), a ``: keep-alive`` comment after ``heartbeat`` idle seconds. The key in the path is
+Written by the same change hub as Flagsmith's stream (vexil.sdk.changes): one event per change
+of the environment (rendered once for all the channel's streams), no event on connect (a
+provider refetches unconditionally after every (re)connect) but a ``: keep-alive`` comment, and
+one every ``heartbeat`` seconds. The key in the path is
 the environment's client-side key (public, as in Flagsmith's stream): an EventSource cannot send
 headers, and a server key never goes in a URL.
 """
