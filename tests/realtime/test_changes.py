@@ -52,7 +52,7 @@ class _Complete:
     """An awaitable that is already complete (what granian's ``send`` returns)."""
 
     def __await__(self) -> Generator[Any, None, None]:
-        return iter(())
+        yield from ()  # finishes at the first step, as granian's does
 
 
 class Recorder:
