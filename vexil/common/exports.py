@@ -191,7 +191,7 @@ def _exact_number(value: Any) -> bool:
 
 def _xlsx_string(number: int, column: int, value: Any) -> str:
     text = repr(value) if isinstance(value, float) else str(value)
-    if len(text.encode("utf-16-le")) // 2 > MAX_CELL_CHARACTERS:
+    if len(text) > MAX_CELL_CHARACTERS // 2 and _utf16_units(text) > MAX_CELL_CHARACTERS:
         raise CellTooLong(
             f"Row {number + 1}, column {column + 1} holds more than the {MAX_CELL_CHARACTERS:,} "
             "characters a spreadsheet cell can hold; export as CSV (?format=csv) instead."
@@ -202,6 +202,10 @@ def _xlsx_string(number: int, column: int, value: Any) -> str:
         # written. Control characters are still escaped by XlsxWriter, once.
         return f'<r><t xml:space="preserve">{xml_escape(text)}</t></r>'
     return text
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _chunks(file: IO[bytes]) -> Iterator[bytes]:
