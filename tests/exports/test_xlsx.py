@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import pytest
@@ -115,6 +115,7 @@ def test_stream__read__temporary_file_closed_after_the_last_chunk() -> None:
 def test_stream__abandoned__temporary_file_closed() -> None:
     before = _open_temporary_files()
     stream = XLSXRenderer().stream(["n"], [[index] for index in range(100)])
+    assert isinstance(stream, Generator)
     next(stream)
     assert _open_temporary_files() == before + 1
 
