@@ -239,9 +239,10 @@ HOSTILE_HEADERS: list[dict[str, str]] = [
 def _raw(
     sdk: SDKClient, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> Any:
-    """A request with a body of any bytes and header values of any latin-1 characters."""
+    """A request with a body of any bytes and header values of any latin-1 characters; the
+    client leaves once it is sent (so that a stream ends)."""
     raw = [(k.encode(), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    return sdk.loop.run_until_complete(sdk._call(method, path, "", raw, body))
+    return sdk.loop.run_until_complete(sdk._call(method, path, "", raw, body, leave=True))
 
 
 def _assert_refused_or_served(reply: Any, context: object) -> None:
