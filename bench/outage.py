@@ -239,6 +239,7 @@ def measure(
     cluster.start()
     back = time.monotonic()
     ready_after = wait(lambda: request(base + "/health/readiness/", "")[0] == 200)
+    requested = time.monotonic()  # the change commits inside the subprocess, before it returns
     world(env, "set", "banner", "v2")
     expected[0] = "v2"
     changed = time.monotonic()
@@ -259,11 +260,12 @@ def measure(
     )
     for path, stream in zip(STREAMS, streams, strict=True):
         alive = stream.between(down, back).count(b": keep-alive")
-        told = stream.first_after(changed, MARKERS[path])
+        told = stream.first_after(requested, MARKERS[path])
         closed = "closed" if stream.closed_at is not None else "open"
         print(
             f"* stream `{path.format('<key>')}`: {closed} after the outage, {alive} keep-alives "
-            f"during it (1 s heartbeat), told of the change {told:.2f} s after it was made"
+            f"during it (1 s heartbeat), told of the change {told:.2f} s after it was asked for "
+            f"(a child process that starts Django makes it: {changed - requested:.2f} s)"
         )
         stream.sock.close()
 
