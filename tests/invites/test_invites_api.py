@@ -575,3 +575,10 @@ def test_invites_audit__every_step__one_entry_each_with_its_author(
         ("owner@example.com", "DELETE", "Invite link to 'Acme' for role USER deleted"),
         ("bob@example.com", "DELETE", "Invite of bob@example.com to 'Acme' accepted"),
     ]
+
+
+def test_openapi__bulk_invite__201_documented_as_the_bare_list_it_answers(db: None) -> None:
+    schema = APIClient().get("/api/v1/schema/?format=json").json()
+    created = schema["paths"]["/api/v1/organisations/{organisation_pk}/invite/"]["post"]
+    body = created["responses"]["201"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}

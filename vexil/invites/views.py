@@ -73,6 +73,7 @@ class MultiInviteView(_ManageUsers, APIView):
     throttle_classes = (InviteThrottle,)
     throttle_scope = "invite"
     queryset = Invite.objects.none()  # the schema's model
+    pagination_class = None  # answers a bare list (Flagsmith's), and the schema says so
 
     @extend_schema(
         request=MultiInvitesInputSerializer, responses={201: InviteSerializer(many=True)}
