@@ -29,7 +29,7 @@ from vexil.features.models import Feature, FeatureState
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.users.models import User
-from vexil.webhooks import formats, payloads, signing, tasks, worker
+from vexil.webhooks import formats, payloads, selectors, signing, tasks, worker
 from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery, WebhookEventType
 
 
@@ -231,7 +231,8 @@ def _audit_log_fan_out(row_id: int, organisation_id: int, project_id: int | None
             project_id=project_id,
         )
     )
-    if not hooks.exists():
+    kinds = set(hooks.values_list("kind", flat=True))
+    if not kinds:
         return
     row = (
         AuditLog.objects.select_related("author", "environment", "project")
@@ -239,10 +240,11 @@ def _audit_log_fan_out(row_id: int, organisation_id: int, project_id: int | None
         .first()
     )
     if row is not None:
-        deliveries_create(event=_audit_event(row), webhooks=hooks)
+        tags = selectors.audit_subject_tags(row) if DestinationKind.GRAFANA in kinds else ()
+        deliveries_create(event=_audit_event(row, tags=tags), webhooks=hooks)
 
 
-def _audit_event(row: AuditLog) -> formats.Event:
+def _audit_event(row: AuditLog, *, tags: tuple[str, ...] = ()) -> formats.Event:
     author = row.author.email if row.author is not None else row.master_api_key_name or "system"
     labels = {
         "project": row.project.name if row.project is not None else "",
@@ -254,6 +256,7 @@ def _audit_event(row: AuditLog) -> formats.Event:
         moment=row.created_date,
         actor=author,
         labels=labels,
+        tags=tags,
     )
 
 
@@ -370,6 +373,48 @@ def webhook_test_send(*, url: str, secret: str, sample: dict[str, Any]) -> TestS
         timestamp=int(time.time()),
         attempt=1,
     )
+    return _test_post(url, body, headers)
+
+
+def integration_test_send(*, integration: Webhook) -> TestSendOutcome:
+    """Send a sample event, in ``integration``'s own format, to where its deliveries go (with
+    the key they use) at once, and say what came back. Nothing is queued or logged: it is the
+    integration's ``webhooks/test/``. Flag integrations get Flagsmith's sample flag change, audit
+    integrations its sample audit row."""
+    destination = formats.destination_of(integration)
+    event = _sample_event(integration.kind)
+    body = formats.body_for(destination, event).encode()
+    headers = formats.request_headers(
+        destination,
+        body,
+        event_id=str(uuid.uuid4()),
+        event_type=event.type,
+        timestamp=int(time.time()),
+        attempt=1,
+    )
+    return _test_post(formats.request_url(destination), body, headers)
+
+
+def _sample_event(kind: str) -> formats.Event:
+    if formats.accepts(kind, WebhookEventType.FLAG_UPDATED):
+        flag = payloads.SAMPLE_ENVIRONMENT_EVENT
+        data = flag["data"]
+        return formats.Event(
+            type=flag["event_type"], data=data, moment=timezone.now(), actor=data["changed_by"]
+        )
+    audit = payloads.SAMPLE_ORGANISATION_EVENT
+    data = audit["data"]
+    return formats.Event(
+        type=audit["event_type"],
+        data=data,
+        moment=timezone.now(),
+        actor=data["author"]["email"],
+        labels={"project": data["project"]["name"], "environment": ""},
+        tags=(f"feature:{payloads.SAMPLE_FEATURE_NAME}",),
+    )
+
+
+def _test_post(url: str, body: bytes, headers: dict[str, str]) -> TestSendOutcome:
     try:
         response = outbound.post(url, body, headers=headers)
     except outbound.OutboundRefusedError as refusal:

@@ -137,6 +137,20 @@ class OrganisationWebhookViewSet(_WebhookViewSet):
         return {"organisation": self.get_organisation()}
 
 
+def test_outcome_response(outcome: services.TestSendOutcome) -> Response:
+    """Flagsmith's answer to a test send: 200 with the receiver's status, or 400 saying why."""
+    if outcome.ok:
+        return Response({"detail": outcome.detail, "status": outcome.status})
+    error: dict[str, Any] = {
+        "detail": outcome.detail,
+        "code": outcome.code,
+        "body": outcome.body,
+    }
+    if outcome.status is not None:
+        error["status"] = outcome.status
+    return Response(error, status=status.HTTP_400_BAD_REQUEST)
+
+
 class WebhookTestView(APIView):
     """``POST webhooks/test/``: send Flagsmith's sample event, signed, and say what came back."""
 
@@ -151,16 +165,7 @@ class WebhookTestView(APIView):
         outcome = services.webhook_test_send(
             url=data["webhook_url"], secret=data.get("secret") or "", sample=sample
         )
-        if outcome.ok:
-            return Response({"detail": outcome.detail, "status": outcome.status})
-        error: dict[str, Any] = {
-            "detail": outcome.detail,
-            "code": outcome.code,
-            "body": outcome.body,
-        }
-        if outcome.status is not None:
-            error["status"] = outcome.status
-        return Response(error, status=status.HTTP_400_BAD_REQUEST)
+        return test_outcome_response(outcome)
 
     def _sample_for(self, request: Request, scope: dict[str, str]) -> dict[str, Any]:
         principal = request_principal(request)
