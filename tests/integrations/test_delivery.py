@@ -375,3 +375,60 @@ def test_toggle__webhook_lists__integrations_not_listed(
 
     assert list(selectors.environment_webhooks(environment)) == []
     assert list(selectors.organisation_webhooks(environment.project.organisation)) == []
+
+
+def test_grafana_organisation__project_without_its_own__annotated(
+    project: Project,
+    feature_state: FeatureState,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # Given only the organisation has a Grafana integration
+    services.integration_create(
+        kind=DestinationKind.GRAFANA,
+        organisation=project.organisation,
+        url=receiver.url("/org-grafana"),
+        secret="org",
+    )
+
+    # When a feature of one of its projects is switched on
+    _toggle(feature_state, actor, django_capture_on_commit_callbacks)
+    deliver_all()
+
+    # Then the organisation's Grafana gets the annotation, tagged as a project's would be
+    [request] = receiver.requests
+    assert request.path == "/org-grafana/api/annotations"
+    assert request.headers["authorization"] == "Bearer org"
+    assert json.loads(request.body)["tags"][1:] == [
+        "project:Web shop",
+        "environment:Development",
+        "by:owner@example.com",
+        "feature:checkout_button",
+        "flag:enabled",
+    ]
+
+
+def test_grafana_organisation__project_with_its_own__only_the_projects_told(
+    project: Project,
+    feature_state: FeatureState,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # Given the organisation and the project each have a Grafana integration
+    services.integration_create(
+        kind=DestinationKind.GRAFANA,
+        organisation=project.organisation,
+        url=receiver.url("/org-grafana"),
+        secret="org",
+    )
+    _grafana(project, receiver)
+
+    # When a feature of the project is switched on
+    _toggle(feature_state, actor, django_capture_on_commit_callbacks)
+    deliver_all()
+
+    # Then only the project's Grafana hears of it (Flagsmith's precedence), nothing is queued else
+    assert [request.path for request in receiver.requests] == ["/grafana/api/annotations"]
+    assert WebhookDelivery.objects.count() == 1

@@ -32,8 +32,10 @@ def admin_client(organisation_admin: User) -> APIClient:
 def _test_url(integration: Webhook, route: str) -> str:
     if integration.environment is not None:
         scope = f"environments/{integration.environment.api_key}"
-    else:
+    elif integration.project_id is not None:
         scope = f"projects/{integration.project_id}"
+    else:
+        scope = f"organisations/{integration.organisation_id}"
     return f"/api/v1/{scope}/integrations/{route}/{integration.pk}/test/"
 
 
@@ -150,6 +152,24 @@ def test_grafana_test__sample_audit_row__tagged_annotation(
     ]
     assert body["text"] == "New Flag / Remote Config created: my_feature"
     assert body["time"] == body["timeEnd"]
+
+
+def test_organisation_grafana_test__sample_annotation_sent(
+    admin_client: APIClient, project: Project, receiver: Receiver
+) -> None:
+    grafana = services.integration_create(
+        kind=DestinationKind.GRAFANA,
+        organisation=project.organisation,
+        url=receiver.url("/og"),
+        secret="tok",
+    )
+
+    response = _send(admin_client, grafana, "grafana")
+
+    assert response.status_code == 200
+    [request] = receiver.requests
+    assert request.path == "/og/api/annotations"
+    assert json.loads(request.body)["tags"][-1] == "feature:my_feature"
 
 
 def test_integration_test__receiver_answers_503__400_with_status_not_retried(

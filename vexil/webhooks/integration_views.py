@@ -1,6 +1,7 @@
 """Management API of integrations, on Flagsmith's routes where it has them.
 
-``projects/{id}/integrations/datadog/`` and ``.../grafana/`` (project admins), and
+``projects/{id}/integrations/datadog/`` and ``.../grafana/`` (project admins),
+``organisations/{id}/integrations/grafana/`` (organisation admins), and
 ``environments/{api_key}/integrations/slack/`` and ``.../json-webhook/`` (environment admins).
 Lists are bare arrays, as Flagsmith's; one integration of a kind per project or environment; keys
 and Slack's secret URL are write-only. Each has the ``deliveries/`` log of a webhook, and
@@ -36,7 +37,7 @@ from vexil.webhooks.serializers import (
     WebhookDeliverySerializer,
     WebhookTestResultSerializer,
 )
-from vexil.webhooks.views import test_outcome_response
+from vexil.webhooks.views import IsOrganisationAdmin, OrganisationFromURL, test_outcome_response
 
 OPTION_FIELDS = ("use_custom_source",)
 
@@ -147,6 +148,18 @@ class GrafanaViewSet(_ProjectIntegrationViewSet):
 
     kind = DestinationKind.GRAFANA
     serializer_class = GrafanaSerializer
+
+
+class OrganisationGrafanaViewSet(OrganisationFromURL, _IntegrationViewSet):
+    """Flagsmith's organisation-level Grafana: annotations for the audit log of the
+    organisation's projects that have no Grafana integration of their own."""
+
+    kind = DestinationKind.GRAFANA
+    serializer_class = GrafanaSerializer
+    permission_classes = [IsOrganisationAdmin]
+
+    def _scope(self) -> dict[str, Any]:
+        return {"organisation": self.get_organisation()}
 
 
 class SlackViewSet(_EnvironmentIntegrationViewSet):

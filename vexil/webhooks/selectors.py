@@ -38,12 +38,20 @@ def deliveries_of(webhook: Webhook) -> QuerySet[WebhookDelivery]:
 
 
 def integrations_of(
-    *, kind: str, project: Project | None = None, environment: Environment | None = None
+    *,
+    kind: str,
+    organisation: Organisation | None = None,
+    project: Project | None = None,
+    environment: Environment | None = None,
 ) -> QuerySet[Webhook]:
-    """The integration of ``kind`` of a project or an environment (zero or one row)."""
-    return Webhook.objects.filter(kind=kind, project=project, environment=environment).order_by(
-        "id"
-    )
+    """The integration of ``kind`` of an organisation (its own, not its projects'), a project or
+    an environment (zero or one row); none when no scope is given."""
+    if organisation is None and project is None and environment is None:
+        return Webhook.objects.none()
+    rows = Webhook.objects.filter(kind=kind, project=project, environment=environment)
+    if organisation is not None:
+        rows = rows.filter(organisation=organisation)
+    return rows.order_by("id")
 
 
 def integrations_of_environment(environment: Environment) -> QuerySet[Webhook]:

@@ -231,9 +231,13 @@ def _audit_log_fan_out(row_id: int, organisation_id: int, project_id: int | None
             project_id=project_id,
         )
     )
-    kinds = set(hooks.values_list("kind", flat=True))
-    if not kinds:
+    scopes = set(hooks.values_list("kind", "project_id"))
+    if not scopes:
         return
+    kinds = {kind for kind, _ in scopes}
+    if any(kind == DestinationKind.GRAFANA and project for kind, project in scopes):
+        # As Flagsmith: the organisation's Grafana hears of projects without their own.
+        hooks = hooks.exclude(kind=DestinationKind.GRAFANA, project__isnull=True)
     row = (
         AuditLog.objects.select_related("author", "environment", "project")
         .filter(pk=row_id)
@@ -296,17 +300,19 @@ def deliveries_dispatch(*, delivery_ids: Sequence[uuid.UUID]) -> None:
 
 
 # --- Integrations -------------------------------------------------------------------------------
-INTEGRATION_SCOPES: dict[str, str] = {
-    DestinationKind.DATADOG: "project",
-    DestinationKind.GRAFANA: "project",
-    DestinationKind.SLACK: "environment",
-    DestinationKind.JSON: "environment",
+INTEGRATION_SCOPES: dict[str, frozenset[str]] = {
+    DestinationKind.DATADOG: frozenset({"project"}),
+    # Flagsmith's organisation-level Grafana: for the projects without their own.
+    DestinationKind.GRAFANA: frozenset({"project", "organisation"}),
+    DestinationKind.SLACK: frozenset({"environment"}),
+    DestinationKind.JSON: frozenset({"environment"}),
 }
 
 
 def integration_create(
     *,
     kind: str,
+    organisation: Organisation | None = None,
     project: Project | None = None,
     environment: Environment | None = None,
     url: str,
@@ -314,21 +320,20 @@ def integration_create(
     enabled: bool = True,
     options: dict[str, Any] | None = None,
 ) -> Webhook:
-    """One integration of ``kind`` per project (Datadog, Grafana) or environment (Slack, JSON)."""
-    owner = environment.project if environment is not None else project
-    if owner is None or INTEGRATION_SCOPES.get(kind) != (
-        "environment" if environment is not None else "project"
-    ):
+    """One integration of ``kind`` per organisation (Grafana), project (Datadog, Grafana) or
+    environment (Slack, JSON): exactly one of the three is given."""
+    scope, organisation_id = _integration_scope(organisation, project, environment)
+    if scope not in INTEGRATION_SCOPES.get(kind, frozenset()):
         raise ValidationError(f"A {kind} integration does not belong there.")
-    existing = Webhook.objects.filter(kind=kind, environment=environment, project=project)
+    existing = Webhook.objects.filter(
+        kind=kind, organisation_id=organisation_id, environment=environment, project=project
+    )
     if existing.exists():
         label = DestinationKind(kind).label
-        raise ValidationError(
-            f"{label} integration for this {INTEGRATION_SCOPES[kind]} already exists."
-        )
+        raise ValidationError(f"{label} integration for this {scope} already exists.")
     return Webhook.objects.create(
         kind=kind,
-        organisation_id=owner.organisation_id,
+        organisation_id=organisation_id,
         project=project,
         environment=environment,
         url=webhook_url_validate(url),
@@ -336,6 +341,20 @@ def integration_create(
         enabled=enabled,
         options=options or {},
     )
+
+
+def _integration_scope(
+    organisation: Organisation | None, project: Project | None, environment: Environment | None
+) -> tuple[str, int]:
+    given = [scope for scope in (organisation, project, environment) if scope is not None]
+    if len(given) != 1:
+        raise ValidationError("An integration belongs to one organisation, project or environment.")
+    if environment is not None:
+        return "environment", environment.project.organisation_id
+    if project is not None:
+        return "project", project.organisation_id
+    assert organisation is not None
+    return "organisation", organisation.pk
 
 
 def integration_update(*, integration: Webhook, **changes: Any) -> Webhook:

@@ -114,11 +114,12 @@ class EnvironmentWebhookViewSet(EnvironmentFromURL, _WebhookViewSet):
         return {"organisation": environment.project.organisation, "environment": environment}
 
 
-class OrganisationWebhookViewSet(_WebhookViewSet):
-    """``organisations/{id}/webhooks/``: audit-log and flag events; organisation admins only."""
+class OrganisationFromURL:
+    """The organisation named by ``organisation_pk`` in the URL, among the requester's; 404
+    otherwise (a stranger cannot tell it exists)."""
 
-    queryset = Webhook.objects.none()
-    permission_classes = [IsOrganisationAdmin]
+    request: Any
+    kwargs: dict[str, Any]
 
     def get_organisation(self) -> Organisation:
         if not hasattr(self, "_organisation"):
@@ -127,6 +128,13 @@ class OrganisationWebhookViewSet(_WebhookViewSet):
                 pk=self.kwargs["organisation_pk"],
             )
         return self._organisation
+
+
+class OrganisationWebhookViewSet(OrganisationFromURL, _WebhookViewSet):
+    """``organisations/{id}/webhooks/``: audit-log and flag events; organisation admins only."""
+
+    queryset = Webhook.objects.none()
+    permission_classes = [IsOrganisationAdmin]
 
     def get_queryset(self) -> QuerySet[Webhook]:
         if getattr(self, "swagger_fake_view", False):
