@@ -11,7 +11,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from vexil.organisations.models import Organisation
+from vexil.audit.models import AuditLog
+from vexil.audit.services import Actor
+from vexil.organisations.models import Organisation, OrganisationRole
+from vexil.organisations.services import organisation_create, organisation_member_add
 from vexil.users.models import RateLimitBucket, TOTPDevice, User
 from vexil.users.services import auth_token_issue
 
@@ -211,3 +214,122 @@ def test_force_2fa__member_without_two_factor__403_until_enrolled(
     # The auth endpoints stay open, so the member can turn it on
     _enrol(client)
     assert client.get("/api/v1/organisations/").status_code == 200
+
+
+# --- Audit: turning two-factor on and off and new backup codes, in each of the user's logs -----
+
+
+def _account_entries(organisation_id: int, admin: User) -> list[dict[str, Any]]:
+    """The ``user`` rows of an organisation's audit log, read through the API by its admin."""
+    reader = APIClient(HTTP_AUTHORIZATION=f"Token {auth_token_issue(user=admin)}")
+    response = reader.get(f"/api/v1/organisations/{organisation_id}/audit/?page_size=100")
+    assert response.status_code == 200
+    return [
+        {
+            "log": row["log"],
+            "author": row["author"]["email"] if row["author"] else None,
+            "related_object_id": row["related_object_id"],
+        }
+        for row in response.json()["results"]
+        if row["related_object_type"] == "user"
+    ]
+
+
+@pytest.fixture
+def second_organisation(organisation_admin: User) -> tuple[Organisation, User]:
+    """Another organisation, with its own administrator, where the user is a plain member."""
+    admin = User.objects.create_user(email="beta-admin@example.com", password=PASSWORD)
+    beta = organisation_create(name="Beta", creator=admin, actor=Actor(user=admin))
+    organisation_member_add(
+        organisation=beta, user=organisation_admin, role=OrganisationRole.USER, actor=Actor()
+    )
+    return beta, admin
+
+
+def test_two_factor_audit__enable_regenerate_disable__one_entry_each_in_every_organisation(
+    client: APIClient,
+    organisation: Organisation,
+    organisation_admin: User,
+    second_organisation: tuple[Organisation, User],
+) -> None:
+    # Given
+    beta, beta_admin = second_organisation
+    outsider = User.objects.create_user(email="gamma-admin@example.com", password=PASSWORD)
+    gamma = organisation_create(name="Gamma", creator=outsider, actor=Actor(user=outsider))
+    # When
+    secret, _ = _enrol(client)
+    _step_forward(organisation_admin)
+    assert client.post(REGENERATE, {"code": _code(secret)}).status_code == 200
+    _step_forward(organisation_admin)
+    assert client.post(DEACTIVATE, {"code": _code(secret)}).status_code == 204
+    # Then: newest first, authored by the user, about the user, in both of their organisations
+    expected = [
+        {
+            "log": log,
+            "author": "owner@example.com",
+            "related_object_id": str(organisation_admin.pk),
+        }
+        for log in (
+            "Two-factor sign-in disabled for owner@example.com",
+            "Two-factor backup codes regenerated for owner@example.com",
+            "Two-factor sign-in enabled for owner@example.com",
+        )
+    ]
+    assert _account_entries(organisation.pk, organisation_admin) == expected
+    assert _account_entries(beta.pk, beta_admin) == expected
+    assert _account_entries(gamma.pk, outsider) == []
+
+
+def test_two_factor_audit__enable__before_and_after_in_the_entry(
+    client: APIClient, organisation: Organisation, organisation_admin: User
+) -> None:
+    _enrol(client)
+    row = AuditLog.objects.get(organisation=organisation, resource_type="user")
+    detail = client.get(f"/api/v1/audit/{row.pk}/").json()
+    assert (detail["action"], detail["before"], detail["after"]) == (
+        "UPDATE",
+        {"two_factor": False},
+        {"two_factor": True},
+    )
+
+
+def test_two_factor_audit__refused_codes__no_entry(
+    client: APIClient, organisation: Organisation, organisation_admin: User
+) -> None:
+    # Given
+    secret = client.post(ACTIVATE).json()["secret"]
+    wrong = f"{(int(_code(secret)) + 500_000) % 1_000_000:06d}"
+    # When: a wrong first code; then, enrolled, wrong codes to regenerate and to turn it off
+    assert client.post(CONFIRM, {"code": wrong}).status_code == 400
+    assert _account_entries(organisation.pk, organisation_admin) == []
+    assert client.post(CONFIRM, {"code": _code(secret)}).status_code == 200
+    _step_forward(organisation_admin)
+    assert client.post(REGENERATE, {"code": wrong}).status_code == 400
+    assert client.post(DEACTIVATE, {"code": wrong}).status_code == 400
+    # Then: only the enrolment is in the log
+    assert [e["log"] for e in _account_entries(organisation.pk, organisation_admin)] == [
+        "Two-factor sign-in enabled for owner@example.com"
+    ]
+
+
+def test_two_factor_audit__dashboard_pages__same_entries(
+    organisation: Organisation, organisation_admin: User
+) -> None:
+    # Given: a browser session on the dashboard's two-factor page
+    browser = Client()
+    browser.force_login(organisation_admin)
+    started = browser.post("/account/two-factor/", {"action": "start"})
+    assert started.status_code == 200
+    secret = TOTPDevice.objects.get(user=organisation_admin).secret
+    # When
+    on = browser.post("/account/two-factor/", {"action": "confirm", "confirm-code": _code(secret)})
+    _step_forward(organisation_admin)
+    off = browser.post(
+        "/account/two-factor/", {"action": "deactivate", "deactivate-code": _code(secret)}
+    )
+    # Then
+    assert (on.status_code, off.status_code) == (200, 200)
+    assert [e["log"] for e in _account_entries(organisation.pk, organisation_admin)] == [
+        "Two-factor sign-in disabled for owner@example.com",
+        "Two-factor sign-in enabled for owner@example.com",
+    ]

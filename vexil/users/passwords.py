@@ -18,10 +18,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
-from vexil.audit.models import AuditAction
-from vexil.audit.services import Actor, audit_record
 from vexil.common.mail import email_queue, public_base_url
-from vexil.organisations.models import OrganisationMembership
+from vexil.users.account_audit import account_audit
 from vexil.users.limits import login_failures_clear, rate_limit_hit
 from vexil.users.models import User
 
@@ -47,17 +45,7 @@ def password_set(*, user: User, password: str, keep: AuthToken | None = None, ho
         tokens = tokens.exclude(digest=keep.digest)
     tokens.delete()
     login_failures_clear(email=user.email)
-    for organisation_id in OrganisationMembership.objects.filter(user=user).values_list(
-        "organisation_id", flat=True
-    ):
-        audit_record(
-            actor=Actor(user=user),
-            action=AuditAction.UPDATE,
-            resource_type="user",
-            resource_id=user.pk,
-            log=f"Password {how} for {user.email}",
-            organisation_id=organisation_id,
-        )
+    account_audit(user=user, log=f"Password {how} for {user.email}")
 
 
 def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:

@@ -25,6 +25,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from vexil.users.account_audit import account_audit
 from vexil.users.limits import rate_limit_hit
 from vexil.users.models import TOTPDevice, User
 
@@ -158,10 +159,19 @@ def totp_confirm(*, user: User, code: str) -> list[str]:
     if device.is_active:
         raise TwoFactorError("MFA method already active.", "mfa_already_active")
     _check_code(device, code, backup=False)
-    device.is_active = True
-    device.confirmed_at = timezone.now()
-    device.save(update_fields=["is_active", "confirmed_at"])
-    return _new_backup_codes(device)
+    # The code check stays outside: a refused code must still count against the attempt limit.
+    with transaction.atomic():
+        device.is_active = True
+        device.confirmed_at = timezone.now()
+        device.save(update_fields=["is_active", "confirmed_at"])
+        codes = _new_backup_codes(device)
+        account_audit(
+            user=user,
+            log=f"Two-factor sign-in enabled for {user.email}",
+            before={"two_factor": False},
+            after={"two_factor": True},
+        )
+    return codes
 
 
 def _active_device(user: User) -> TOTPDevice:
@@ -177,14 +187,24 @@ def totp_deactivate(*, user: User, code: str) -> None:
     """Turn two-factor off; needs a current code (or a backup code)."""
     device = _active_device(user)
     _check_code(device, code, backup=True)
-    device.delete()
+    with transaction.atomic():
+        device.delete()
+        account_audit(
+            user=user,
+            log=f"Two-factor sign-in disabled for {user.email}",
+            before={"two_factor": True},
+            after={"two_factor": False},
+        )
 
 
 def backup_codes_regenerate(*, user: User, code: str) -> list[str]:
     """Replace the backup codes (the old ones stop working); needs a current code."""
     device = _active_device(user)
     _check_code(device, code, backup=False)
-    return _new_backup_codes(device)
+    with transaction.atomic():
+        codes = _new_backup_codes(device)
+        account_audit(user=user, log=f"Two-factor backup codes regenerated for {user.email}")
+    return codes
 
 
 def ephemeral_token_issue(*, user: User) -> str:
