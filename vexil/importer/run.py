@@ -1,11 +1,12 @@
 """The import itself: Flagsmith's objects, created or updated through Vexil's own services.
 
 Each object graph (an organisation, a project with its tags, a feature with its options, a
-segment with its rules, an environment, the states of one feature in one environment, an
-identity with its traits and overrides) is written in one transaction together with its
-mapping row (``ImportedObject``): a run that stops half way leaves every graph whole or absent,
-and the next run carries on. A graph whose source is unchanged since it was last imported (the
-mapping's fingerprint) is not touched, so a second run changes nothing.
+segment with its rules, an environment, the states of one feature in one environment) is
+written in one transaction together with its mapping row (``ImportedObject``); identities, with
+their traits and overrides, a page at a time in one transaction (vexil.importer.identities). A
+run that stops half way leaves every graph whole or absent, and the next run carries on. A graph
+whose source is unchanged since it was last imported (the mapping's fingerprint) is not touched,
+so a second run changes nothing.
 """
 
 from __future__ import annotations
