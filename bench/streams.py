@@ -1,8 +1,12 @@
 """How many real-time streams can one server process hold, how fast does a change reach them all,
-and what do they cost the SDK endpoints? (issue 14; docs/performance.md, "Real-time streams")
+and what do they cost the SDK endpoints? And how fast does a change made through one process
+reach the streams of another? (issue 14; docs/performance.md, "Real-time streams")
 
-    .venv/bin/python bench/streams.py                  # 10,000 streams, about 3 minutes
-    .venv/bin/python bench/streams.py --streams 2000   # a smaller run
+    .venv/bin/python bench/streams.py                       # 10,000 streams, about 3 minutes
+    .venv/bin/python bench/streams.py --streams 2000        # a smaller run
+    .venv/bin/python bench/streams.py --runs 0              # fan-out and memory only, no wrk
+    .venv/bin/python bench/streams.py --cross poller        # change on process A, streams on B
+    .venv/bin/python bench/streams.py --cross redis         # the same, carried by Redis pub/sub
 
 One ``vexil serve --workers 1`` on a scratch SQLite data directory (seed-demo: 100 features,
 50 segments), listening on 127.0.0.1 only. A separate client process (its own file-descriptor
@@ -12,10 +16,17 @@ reads the first event of each. Then:
 1. memory: the server's resident memory (main process and worker) before the streams and with
    them all open, per stream;
 2. fan-out: the client changes a flag through the management API (``PATCH`` of a feature state)
-   and times, for every stream, the arrival of the event that follows; p50 / p99 / max, and how
-   many streams missed it (none should);
+   ``--changes`` times, a second apart, and times, for every stream, the arrival of the event
+   that follows each; p50 / p99 / max per change, and how many streams missed it (none should);
 3. throughput: ``wrk -t2 -c64 -d10s`` on ``GET /api/v1/flags/`` without streams and with them all
-   open, ``--runs`` rounds alternating, median of each.
+   open, ``--runs`` rounds alternating, median of each (``--runs 0``: skipped).
+
+``--cross poller`` and ``--cross redis`` measure delivery between processes instead: two
+``vexil serve --workers 1`` (A and B) on the same data directory, the streams open on B, every
+change made through A. With ``poller``, B learns of it from its revision poller (every
+``VEXIL_SDK_REFRESH_SECONDS``, 0.5 s); with ``redis``, a throwaway ``redis-server`` on a loopback
+port carries it (``REDIS_URL`` on both) and the poller is slowed to 30 s so that only Redis can
+deliver within a second.
 
 The file-descriptor limit: every open stream is one socket in the server and one in the client.
 The script raises its own soft ``RLIMIT_NOFILE`` to the hard limit (its children inherit it) and
@@ -26,30 +37,37 @@ refuses to start when the hard limit cannot hold the streams plus headroom; rais
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
 import re
 import resource
+import select
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.serving import serving
+from bench.serving import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 FD_HEADROOM = 1024  # listening sockets, database files, wrk's 64 connections, the interpreter
 CONNECT_CONCURRENCY = 256  # connections being opened at once (the listen backlog is 2,048)
 EVENT_TIMEOUT = 30.0
+CHANGE_GAP_SECONDS = 1.0  # between one change's last delivery and the next change
+CROSS = ("poller", "redis")
+REDIS_POLLER_SECONDS = "30"  # with --cross redis: only Redis can deliver within a second
 
 
 @dataclass
@@ -57,6 +75,9 @@ class Options:
     streams: int
     runs: int
     duration: int
+    changes: int
+    cross: str | None
+    refresh_seconds: str
     scratch: Path
 
 
@@ -68,12 +89,32 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3, help="wrk rounds of each")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--changes", type=int, default=5, help="changes timed, a second apart")
+    parser.add_argument(
+        "--cross", choices=CROSS, help="streams on one process, changes through another"
+    )
+    parser.add_argument(
+        "--refresh-seconds",
+        default="0.5",
+        help="VEXIL_SDK_REFRESH_SECONDS of both processes with --cross poller (default: 0.5)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vexil-bench-streams-") as scratch:
-        options = Options(args.streams, args.runs, args.duration, Path(scratch))
+        options = Options(
+            args.streams,
+            args.runs,
+            args.duration,
+            max(args.changes, 1),
+            args.cross,
+            args.refresh_seconds,
+            Path(scratch),
+        )
         _raise_fd_limit(options.streams)
-        report = _bench(options)
-    print(_markdown(report, options))
+        load_before = os.getloadavg()
+        if options.cross:
+            print(_cross_markdown(_bench_cross(options), load_before))
+        else:
+            print(_markdown(_bench(options), load_before))
 
 
 def _raise_fd_limit(streams: int) -> None:
@@ -166,6 +207,19 @@ def _rss_kib(root_pid: int) -> int:
     return total
 
 
+def _cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) a process and its children have used so far."""
+    ticks = 0
+    for pid in [root_pid, *_children(root_pid)]:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     try:
         direct = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -180,47 +234,13 @@ def _children(pid: int) -> list[int]:
 # --- The stream client (its own process) -------------------------------------------------------
 
 
-class _StreamProtocol(asyncio.Protocol):
-    """One stream, read by callbacks (no task per stream, so the client costs the machine as
-    little as it can): ``ready`` when the first event arrived, ``arrival`` set to the time the
-    next event arrives once ``armed``."""
-
-    def __init__(self, ready: asyncio.Future[None], arrivals: list[float]) -> None:
-        self.ready = ready
-        self.arrivals = arrivals
-        self.armed = False
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        now = time.monotonic()
-        self.buffer += data
-        if not self.ready.done():
-            if b" 200 " not in self.buffer.split(b"\r\n", 1)[0] and b"\r\n" in self.buffer:
-                self.ready.set_exception(RuntimeError(self.buffer[:200].decode(errors="replace")))
-            elif EVENT_MARK in self.buffer:
-                self.buffer = b""
-                self.ready.set_result(None)
-        elif self.armed and EVENT_MARK in self.buffer:
-            self.armed = False
-            self.arrivals.append(now)
-        if len(self.buffer) > 4096:
-            self.buffer = self.buffer[-64:]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError("closed before the first event"))
-
-
 EVENT_MARK = b"event: environment_updated"
 
 
 class _Streams:
-    """``count`` open streams on one event loop."""
+    """Open streams read with one ``epoll`` in one thread: no event loop, protocol object or
+    callback per read, so the client costs the shared machine as little as Python can (with
+    asyncio it spent about three times the server's CPU time per delivered event)."""
 
     def __init__(self, port: int, key: str) -> None:
         self.port = port
@@ -228,37 +248,73 @@ class _Streams:
             f"GET /sse/environments/{key}/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Accept: text/event-stream\r\n\r\n"
         ).encode()
-        self.protocols: list[_StreamProtocol] = []
+        self.poller = select.epoll()
+        self.sockets: dict[int, socket.socket] = {}
+        self.tails: dict[int, bytes] = {}  # the end of the last read, for a mark split in two
+        self.waiting: set[int] = set()  # streams that have not had the awaited event yet
+        self.unchecked: set[int] = set()  # streams whose response head has not arrived yet
         self.arrivals: list[float] = []
 
-    async def open(self, count: int) -> float:
-        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        loop = asyncio.get_running_loop()
+    def open(self, count: int) -> float:
+        """Open ``count`` streams, CONNECT_CONCURRENCY at a time, each until its first event."""
         started = time.monotonic()
-
-        async def one() -> None:
-            async with limit:
-                ready = loop.create_future()
-                protocol = _StreamProtocol(ready, self.arrivals)
-                await loop.create_connection(lambda: protocol, "127.0.0.1", self.port)
-                assert protocol.transport is not None
-                protocol.transport.write(self.request)
-                self.protocols.append(protocol)
-                await ready
-
-        await asyncio.gather(*(one() for _ in range(count)))
+        while len(self.sockets) < count:
+            for _ in range(min(CONNECT_CONCURRENCY, count - len(self.sockets))):
+                self._connect()
+            self.read_until(time.monotonic() + EVENT_TIMEOUT)
+            if self.waiting:
+                raise SystemExit(f"{len(self.waiting)} streams had no first event")
+        self.arrivals.clear()
         return time.monotonic() - started
 
+    def _connect(self) -> None:
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(self.request)
+        sock.setblocking(False)
+        fd = sock.fileno()
+        self.sockets[fd] = sock
+        self.tails[fd] = b""
+        self.waiting.add(fd)
+        self.unchecked.add(fd)
+        self.poller.register(fd, select.EPOLLIN)
+
     def arm(self) -> None:
+        """From now, time each stream's next event."""
         self.arrivals.clear()
-        for protocol in self.protocols:
-            protocol.buffer = b""
-            protocol.armed = True
+        self.waiting = set(self.sockets)
+        self.tails = dict.fromkeys(self.sockets, b"")
+
+    def read_until(self, deadline: float) -> None:
+        """Read whatever arrives until every stream had its event, or ``deadline``."""
+        poll, sockets, tails, waiting = self.poller.poll, self.sockets, self.tails, self.waiting
+        arrivals = self.arrivals
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for fd, _ in poll(min(remaining, 0.5), 4096):
+                data = sockets[fd].recv(65536)
+                now = time.monotonic()
+                if not data:
+                    raise SystemExit("the server closed a stream")
+                seen = tails[fd] + data
+                if fd in self.unchecked:
+                    self._check(fd, seen)
+                if fd in waiting and EVENT_MARK in seen:
+                    waiting.discard(fd)
+                    arrivals.append(now)
+                    seen = b""
+                tails[fd] = seen[-64:]
+
+    def _check(self, fd: int, head: bytes) -> None:
+        if not head.startswith(b"HTTP/1.1 200 "):
+            raise SystemExit(f"stream refused: {head[:300].decode(errors='replace')}")
+        self.unchecked.discard(fd)
 
     def close(self) -> None:
-        for protocol in self.protocols:
-            if protocol.transport is not None:
-                protocol.transport.close()
+        for sock in self.sockets.values():
+            sock.close()
+        self.poller.close()
 
 
 def _patch(port: int, keys: dict[str, Any], value: str) -> None:
@@ -276,36 +332,87 @@ def _patch(port: int, keys: dict[str, Any], value: str) -> None:
         assert response.status == 200, response.status
 
 
+@dataclass
+class Delivery:
+    """One change: how long the ``PATCH`` took to answer, and when each stream had the event
+    (seconds after the ``PATCH`` was sent)."""
+
+    patch_seconds: float
+    arrivals: list[float]
+    client_cpu: float  # the client process's CPU time from the PATCH to the last arrival
+    server_cpu: float = 0.0  # the stream server's (process tree), measured by the parent
+
+
 def _client(
-    connection: multiprocessing.connection.Connection, port: int, keys: dict[str, Any]
+    connection: multiprocessing.connection.Connection,
+    stream_port: int,
+    patch_port: int,
+    keys: dict[str, Any],
 ) -> None:
-    asyncio.run(_client_loop(connection, port, keys))
-
-
-async def _client_loop(
-    connection: multiprocessing.connection.Connection, port: int, keys: dict[str, Any]
-) -> None:
-    loop = asyncio.get_running_loop()
-    streams = _Streams(port, keys["client_key"])
+    streams = _Streams(stream_port, keys["client_key"])
     while True:
-        command, argument = await loop.run_in_executor(None, connection.recv)
+        command, argument = connection.recv()
         if command == "open":
-            connection.send(await streams.open(argument))
+            connection.send(streams.open(argument))
         elif command == "change":
             streams.arm()
+            cpu = time.process_time()
             changed = time.monotonic()
-            await loop.run_in_executor(None, _patch, port, keys, argument)
-            answered = time.monotonic()
-            deadline = changed + EVENT_TIMEOUT
-            while len(streams.arrivals) < len(streams.protocols) and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            connection.send(
-                (answered - changed, [arrival - changed for arrival in streams.arrivals])
+            answered: list[float] = []
+            patch = threading.Thread(
+                target=_timed_patch, args=(patch_port, keys, argument, answered)
             )
+            patch.start()
+            streams.read_until(changed + EVENT_TIMEOUT)
+            patch.join()
+            cpu = time.process_time() - cpu
+            arrivals = [arrival - changed for arrival in streams.arrivals]
+            connection.send(Delivery(answered[0] - changed, arrivals, cpu))
         elif command == "close":
             streams.close()
             connection.send(None)
             return
+
+
+def _timed_patch(port: int, keys: dict[str, Any], value: str, answered: list[float]) -> None:
+    _patch(port, keys, value)
+    answered.append(time.monotonic())
+
+
+@contextmanager
+def _stream_client(
+    stream_port: int, patch_port: int, keys: dict[str, Any]
+) -> Iterator[multiprocessing.connection.Connection]:
+    """The client process: streams on ``stream_port``, changes through ``patch_port``."""
+    parent, child = multiprocessing.Pipe()
+    client = multiprocessing.get_context("fork").Process(
+        target=_client, args=(child, stream_port, patch_port, keys)
+    )
+    client.start()
+    try:
+        yield parent
+        parent.send(("close", None))
+        parent.recv()
+    finally:
+        client.join(timeout=30)
+        if client.is_alive():
+            client.kill()
+
+
+def _changes(
+    connection: multiprocessing.connection.Connection, count: int, server_pid: int
+) -> list[Delivery]:
+    deliveries = []
+    for number in range(count):
+        if number:
+            time.sleep(CHANGE_GAP_SECONDS)
+        print(f"change {number + 1} of {count}", file=sys.stderr)
+        cpu = _cpu_seconds(server_pid)
+        connection.send(("change", f"bench change {number + 1}"))
+        delivery: Delivery = connection.recv()
+        delivery.server_cpu = _cpu_seconds(server_pid) - cpu
+        deliveries.append(delivery)
+    return deliveries
 
 
 # --- wrk -------------------------------------------------------------------------------------
@@ -324,7 +431,7 @@ def _wrk(port: int, key: str, duration: int) -> float:
     return float(found.group(1))
 
 
-# --- The run -----------------------------------------------------------------------------------
+# --- One process -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -333,8 +440,7 @@ class Report:
     open_seconds: float
     rss_before_kib: int
     rss_with_kib: int
-    delivery: list[float]
-    patch_seconds: float
+    deliveries: list[Delivery]
     without: list[float]
     with_streams: list[float]
     fd_limit: int
@@ -345,42 +451,33 @@ def _bench(options: Options) -> Report:
     env = _environment(options)
     print(f"seeding {options.scratch}", file=sys.stderr)
     keys = _seed(env)
-    command = [str(BIN / "vexil"), "serve", "--port", "{port}", "--workers", "1", "--no-migrate"]
     log = options.scratch / "server.log"
-    with serving(command, env=env, cwd=ROOT, log=log, ready_path="/health/liveness/") as (
+    with serving(_serve_command(), env=env, cwd=ROOT, log=log, ready_path=READY) as (
         port,
         process,
     ):
-        _wrk(port, keys["client_key"], 2)  # warm-up: snapshot built, caches filled
-        without = [_wrk(port, keys["client_key"], options.duration)]
+        without = []
+        if options.runs:
+            _wrk(port, keys["client_key"], 2)  # warm-up: snapshot built, caches filled
+            without.append(_wrk(port, keys["client_key"], options.duration))
         rss_before = _rss_kib(process.pid)
-        parent, child = multiprocessing.Pipe()
-        client = multiprocessing.get_context("fork").Process(
-            target=_client, args=(child, port, keys)
-        )
-        client.start()
-        try:
+        with_streams: list[float] = []
+        with _stream_client(port, port, keys) as client:
             print(f"opening {options.streams} streams", file=sys.stderr)
-            parent.send(("open", options.streams))
-            open_seconds = parent.recv()
+            client.send(("open", options.streams))
+            open_seconds = client.recv()
             time.sleep(2)
             rss_with = _rss_kib(process.pid)
-            print("changing a flag", file=sys.stderr)
-            parent.send(("change", "bench change"))
-            patch_seconds, delivery = parent.recv()
-            print("wrk with the streams open", file=sys.stderr)
+            deliveries = _changes(client, options.changes, process.pid)
+            if options.runs:
+                print("wrk with the streams open", file=sys.stderr)
             with_streams = [
                 _wrk(port, keys["client_key"], options.duration) for _ in range(options.runs)
             ]
-            parent.send(("close", None))
-            parent.recv()
-        finally:
-            client.join(timeout=30)
-            if client.is_alive():
-                client.kill()
         # The rest of the baseline after the streams closed: before and after bracket the runs
         # with them, so a drift of the shared machine shows as a spread, not as a cost.
-        time.sleep(2)
+        if options.runs:
+            time.sleep(2)
         without += [
             _wrk(port, keys["client_key"], options.duration) for _ in range(options.runs - 1)
         ]
@@ -389,8 +486,7 @@ def _bench(options: Options) -> Report:
         open_seconds,
         rss_before,
         rss_with,
-        delivery,
-        patch_seconds,
+        deliveries,
         without,
         with_streams,
         resource.getrlimit(resource.RLIMIT_NOFILE)[0],
@@ -398,15 +494,126 @@ def _bench(options: Options) -> Report:
     )
 
 
+READY = "/health/liveness/"
+
+
+def _serve_command() -> list[str]:
+    return [str(BIN / "vexil"), "serve", "--port", "{port}", "--workers", "1", "--no-migrate"]
+
+
+# --- Two processes -----------------------------------------------------------------------------
+
+
+@dataclass
+class CrossReport:
+    via: str
+    streams: int
+    refresh_seconds: str
+    deliveries: list[Delivery]
+    load: tuple[float, float, float]
+
+
+def _bench_cross(options: Options) -> CrossReport:
+    env = _environment(options)
+    print(f"seeding {options.scratch}", file=sys.stderr)
+    keys = _seed(env)
+    refresh = options.refresh_seconds
+    with ExitStack() as stack:
+        if options.cross == "redis":
+            refresh = REDIS_POLLER_SECONDS
+            env.update(REDIS_URL=stack.enter_context(_redis(options.scratch)))
+        env.update(VEXIL_SDK_REFRESH_SECONDS=refresh)
+        a_port, _ = stack.enter_context(
+            serving(
+                _serve_command(), env=env, cwd=ROOT, log=options.scratch / "a.log", ready_path=READY
+            )
+        )
+        b_port, b_process = stack.enter_context(
+            serving(
+                _serve_command(), env=env, cwd=ROOT, log=options.scratch / "b.log", ready_path=READY
+            )
+        )
+        with _stream_client(b_port, a_port, keys) as client:
+            print(f"opening {options.streams} streams on B", file=sys.stderr)
+            client.send(("open", options.streams))
+            client.recv()
+            time.sleep(2)
+            deliveries = _changes(client, options.changes, b_process.pid)
+    return CrossReport(options.cross or "", options.streams, refresh, deliveries, os.getloadavg())
+
+
+@contextmanager
+def _redis(scratch: Path) -> Iterator[str]:
+    """A throwaway ``redis-server`` on a free loopback port, no persistence."""
+    port = free_port()
+    command = [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--dir", str(scratch),
+    ]  # fmt: skip
+    with (scratch / "redis.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+            ).stdout.strip()
+            != b"PONG"
+        ):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(
+                    f"redis-server did not start: {(scratch / 'redis.log').read_text()}"
+                )
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _markdown(report: Report, options: Options) -> str:
-    delivered = len(report.delivery)
+def _delivery_rows(deliveries: list[Delivery], streams: int) -> list[str]:
+    """One row per change: streams reached, p50 / p99 / max after the PATCH, first to last."""
+    rows = []
+    for number, delivery in enumerate(deliveries, 1):
+        arrivals = delivery.arrivals
+        if not arrivals:
+            rows.append(f"| change {number} | 0 of {streams:,} streams |")
+            continue
+        rows.append(
+            f"| change {number}: streams reached; p50 / p99 / max after the `PATCH`; "
+            f"`PATCH` answered; first stream to last; CPU time of the stream server / the "
+            f"client | {len(arrivals):,} of {streams:,}; "
+            f"{_percentile(arrivals, 0.5) * 1000:.0f} / {_percentile(arrivals, 0.99) * 1000:.0f} / "
+            f"{max(arrivals) * 1000:.0f} ms; {delivery.patch_seconds * 1000:.0f} ms; "
+            f"{(max(arrivals) - min(arrivals)) * 1000:.0f} ms; "
+            f"{delivery.server_cpu * 1000:.0f} / {delivery.client_cpu * 1000:.0f} ms |"
+        )
+    p99s = [_percentile(d.arrivals, 0.99) for d in deliveries if d.arrivals]
+    if p99s:
+        rows.append(
+            f"| p99 delivery, median of the {len(p99s)} changes (worst) | "
+            f"{statistics.median(p99s) * 1000:.0f} ms ({max(p99s) * 1000:.0f} ms) |"
+        )
+    return rows
+
+
+def _load(label: str, load: tuple[float, float, float]) -> str:
+    return (
+        f"| machine load average {label} (1/5/15 min, 2 cores) | "
+        f"{' / '.join(f'{v:.1f}' for v in load)} |"
+    )
+
+
+def _markdown(report: Report, load_before: tuple[float, float, float]) -> str:
     per_stream = (report.rss_with_kib - report.rss_before_kib) / max(report.streams, 1)
-    base, loaded = statistics.median(report.without), statistics.median(report.with_streams)
     lines = [
         f"| streams open on one process | {report.streams:,} "
         f"(opened in {report.open_seconds:.1f} s) |",
@@ -414,28 +621,34 @@ def _markdown(report: Report, options: Options) -> str:
         f"| server memory before / with the streams | {report.rss_before_kib / 1024:.0f} MiB / "
         f"{report.rss_with_kib / 1024:.0f} MiB |",
         f"| memory per open stream | {per_stream:.1f} KiB |",
-        f"| change delivered to | {delivered:,} of {report.streams:,} streams |",
+        *_delivery_rows(report.deliveries, report.streams),
     ]
-    if report.delivery:
-        lines.append(
-            "| delivery after the PATCH: p50 / p99 / max | "
-            f"{_percentile(report.delivery, 0.5) * 1000:.0f} ms / "
-            f"{_percentile(report.delivery, 0.99) * 1000:.0f} ms / "
-            f"{max(report.delivery) * 1000:.0f} ms |"
-        )
-        lines.append(
-            "| of which: the PATCH's own answer / first stream to last | "
-            f"{report.patch_seconds * 1000:.0f} ms / "
-            f"{(max(report.delivery) - min(report.delivery)) * 1000:.0f} ms |"
-        )
-    lines += [
-        f"| `GET /api/v1/flags/` without streams (median of {len(report.without)}) | "
-        f"{base:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.without)}) |",
-        f"| `GET /api/v1/flags/` with the streams open (median of {len(report.with_streams)}) | "
-        f"{loaded:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.with_streams)}) |",
-        f"| throughput kept | {loaded / base:.0%} |",
-        f"| machine load average at the end (1/5/15 min, 2 cores) | "
-        f"{' / '.join(f'{v:.1f}' for v in report.load)} |",
+    if report.without and report.with_streams:
+        base, loaded = statistics.median(report.without), statistics.median(report.with_streams)
+        lines += [
+            f"| `GET /api/v1/flags/` without streams (median of {len(report.without)}) | "
+            f"{base:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.without)}) |",
+            f"| `GET /api/v1/flags/` with the streams open (median of "
+            f"{len(report.with_streams)}) | {loaded:,.0f} requests/s "
+            f"({', '.join(f'{v:,.0f}' for v in report.with_streams)}) |",
+            f"| throughput kept | {loaded / base:.0%} |",
+        ]
+    lines += [_load("at the start", load_before), _load("at the end", report.load)]
+    return "| measure | value |\n|---|---|\n" + "\n".join(lines)
+
+
+def _cross_markdown(report: CrossReport, load_before: tuple[float, float, float]) -> str:
+    carrier = (
+        f"Redis pub/sub (poller every {report.refresh_seconds} s)"
+        if report.via == "redis"
+        else f"the revision poller (every {report.refresh_seconds} s)"
+    )
+    lines = [
+        f"| streams open on process B; changes through process A | {report.streams:,} |",
+        f"| carried by | {carrier} |",
+        *_delivery_rows(report.deliveries, report.streams),
+        _load("at the start", load_before),
+        _load("at the end", report.load),
     ]
     return "| measure | value |\n|---|---|\n" + "\n".join(lines)
 

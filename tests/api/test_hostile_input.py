@@ -22,7 +22,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 
-from tests.api.test_schemathesis import _seeded_ids, seed_integrations, seeded_path_parameters
+from tests.api.test_schemathesis import (
+    _seeded_ids,
+    seed_integrations,
+    seed_resources,
+    seeded_path_parameters,
+)
 from tests.permission_matrix.conftest import World, build_world
 from tests.permission_matrix.test_flags_matrix import add_flags_objects
 from vexil.common.openapi import TAG as SDK_TAG
@@ -178,7 +183,7 @@ def test_management_api__hostile_corpus__no_5xx_and_house_shape(
     world: World, schema: dict[str, Any], principal: str
 ) -> None:
     # Given every management operation and its hostile requests
-    ids = _seeded_ids(world) | seed_integrations(world)
+    ids = _seeded_ids(world) | seed_integrations(world) | seed_resources(world)
     corpus = list(_corpus(schema, ids))
     if principal == "anonymous":
         corpus = [r for r in corpus if r.what in {"1,001 form fields", "3 MB JSON",

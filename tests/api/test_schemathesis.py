@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -42,9 +44,10 @@ from vexil.features.models import Feature, FeatureSegment, FeatureState, Multiva
 from vexil.identities.models import Identity, Trait
 from vexil.invites.models import Invite, InviteLink
 from vexil.permissions.models import EnvironmentGrant, ProjectGrant
+from vexil.portability.models import FeatureExport, FeatureImport, FileStatus, ImportStrategy
 from vexil.segments.models import Segment
 from vexil.tags.models import Tag
-from vexil.webhooks.models import Webhook
+from vexil.webhooks.models import AttemptOutcome, Webhook, WebhookAttempt, WebhookDelivery
 
 EXAMPLES = int(os.environ.get("VEXIL_SCHEMATHESIS_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -127,6 +130,63 @@ def seed_integrations(world: World) -> dict[str, int]:
     return ids
 
 
+def _delivered(webhook: Webhook) -> Webhook:
+    """``webhook`` with one delivery and its attempt, so its delivery log lists a row."""
+    delivery = WebhookDelivery.objects.create(
+        event_id=uuid.uuid4(),
+        webhook=webhook,
+        event_type="FLAG_UPDATED",
+        body='{"event_type": "FLAG_UPDATED"}',
+        next_attempt_at=timezone.now(),
+        attempts=1,
+        last_status_code=500,
+        last_error="HTTP 500",
+    )
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=1,
+        started_at=timezone.now(),
+        status_code=500,
+        latency_ms=12,
+        outcome=AttemptOutcome.RETRY,
+    )
+    return webhook
+
+
+def seed_resources(world: World) -> dict[str, Any]:
+    """The objects of the newer operations (webhooks and their delivery logs, group grants,
+    feature exports and imports), keyed as ``seeded_path_parameters`` looks them up."""
+    organisation, environment = world.organisation, world.environment
+    environment_webhook = Webhook.objects.create(
+        organisation=organisation, environment=environment, url="https://hooks.example.com/env"
+    )
+    organisation_webhook = Webhook.objects.create(
+        organisation=organisation, url="https://hooks.example.com/org", secret="s"
+    )
+    export = FeatureExport.objects.create(
+        environment=environment, name="export", status=FileStatus.SUCCESS, data=[]
+    )
+    FeatureImport.objects.create(
+        environment=environment,
+        strategy=ImportStrategy.SKIP,
+        status=FileStatus.SUCCESS,
+        data="[]",
+        results=[{"name": "banner", "result": "SKIPPED"}],
+    )
+    return {
+        "environment-webhooks": _delivered(environment_webhook).pk,
+        "organisation-webhooks": _delivered(organisation_webhook).pk,
+        "project-user-group-permissions": ProjectGrant.objects.create(
+            project=world.project, group=world.group, permissions=["VIEW_PROJECT"]
+        ).pk,
+        "environment-user-group-permissions": EnvironmentGrant.objects.create(
+            environment=environment, group=world.group, permissions=["VIEW_ENVIRONMENT"]
+        ).pk,
+        "download-feature-export": export.pk,
+        "feature-import": environment.pk,
+    }
+
+
 def seeded_path_parameters(path: str, ids: dict[str, Any]) -> dict[str, Any]:
     """For ``/api/v1/projects/{project_pk}/features/{id}/``: ``{"project_pk": .., "id": ..}``."""
     segments = path.strip("/").split("/")
@@ -138,8 +198,8 @@ def seeded_path_parameters(path: str, ids: dict[str, Any]) -> dict[str, Any]:
         resource = segments[index - 1]
         if resource == "featurestates" and "identities" in segments:
             resource = "identity-featurestates"
-        elif resource == "user-permissions":
-            resource = f"{segments[2][:-1]}-user-permissions"
+        elif resource in ("user-permissions", "user-group-permissions", "webhooks"):
+            resource = f"{segments[2][:-1]}-{resource}"
         if resource in ids:
             values[match.group(1)] = ids[resource]
     return values
@@ -170,13 +230,7 @@ def test_management_api__schemathesis__no_server_errors_documented_statuses_and_
 ) -> None:
     # Given the seeded world and the schema the application serves
     world = add_flags_objects(build_world())
-    ids = _seeded_ids(world)
-    ids["webhooks"] = Webhook.objects.create(
-        organisation=world.organisation,
-        environment=world.environment,
-        url="https://hooks.example.com/flags",
-    ).pk
-    ids |= seed_integrations(world)
+    ids = _seeded_ids(world) | seed_integrations(world) | seed_resources(world)
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
     headers = {"Authorization": world.credentials["org_admin"]}
 

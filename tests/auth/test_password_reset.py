@@ -212,6 +212,30 @@ def test_reset__more_than_five_requests_for_an_address__extra_ones_dropped(
     assert OutboundEmail.objects.filter(kind="password_reset").count() == 5
 
 
+def test_reset__e_mail_sent__audited_by_the_system_in_the_organisation_once_per_e_mail(
+    organisation_admin: User, organisation: Organisation
+) -> None:
+    # When: seven requests for the member, of which five send an e-mail, and one for no one
+    for n in range(7):
+        _request_reset("owner@example.com", f"10.9.2.{n}")
+    _request_reset("nobody@example.com")
+    # Then: the organisation's administrators read one system entry per e-mail sent
+    reader = APIClient(HTTP_AUTHORIZATION=f"Token {auth_token_issue(user=organisation_admin)}")
+    rows = reader.get(f"/api/v1/organisations/{organisation.pk}/audit/").json()["results"]
+    entries = [
+        (row["log"], row["author"], row["is_system_event"], row["related_object_id"])
+        for row in rows
+        if row["related_object_type"] == "user"
+    ]
+    expected = (
+        "Password reset e-mailed to owner@example.com",
+        None,
+        True,
+        str(organisation_admin.pk),
+    )
+    assert entries == [expected] * 5
+
+
 def test_reset__too_many_from_one_address__429(db: None) -> None:
     statuses = [_request_reset(f"u{n}@example.com") for n in range(11)]
     assert statuses == [204] * 10 + [429]

@@ -152,6 +152,42 @@ def test_audit_export__formula_in_a_cell__escaped(
     assert rows[1][7] == '\'=HYPERLINK("http://example.com","click")'
 
 
+def test_audit_export__xlsx_cell_too_long__406_json_and_csv_still_whole(
+    client: Client, organisation: Organisation
+) -> None:
+    # Given a log line longer than a spreadsheet cell can hold
+    long_log = "x" * 40_000
+    AuditLog.objects.create(
+        organisation=organisation,
+        action=AuditAction.UPDATE,
+        resource_type="feature",
+        resource_id="1",
+        log=long_log,
+    )
+    url = f"/api/v1/organisations/{organisation.pk}/audit/"
+
+    # When it is exported as XLSX, then as CSV
+    refused = client.get(f"{url}?format=xlsx")
+    table = _csv(client.get(f"{url}?format=csv"))
+
+    # Then the XLSX is refused before any byte of a file, in the house shape; the CSV has it whole
+    assert refused.status_code == 406
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json()["code"] == "not_acceptable"
+    assert "32,767" in refused.json()["detail"]
+    assert "Content-Disposition" not in refused
+    assert table[1][7] == long_log
+
+
+def test_audit_export__xlsx__sent_with_its_length(
+    client: Client, organisation: Organisation, audit_rows: int
+) -> None:
+    response = client.get(f"/api/v1/organisations/{organisation.pk}/audit/?format=xlsx")
+
+    assert response["Content-Disposition"] == 'attachment; filename="audit-log.xlsx"'
+    assert int(response["Content-Length"]) == len(_body(response))
+
+
 def test_audit_export__other_tenant__404_no_rows(
     organisation: Organisation, audit_rows: int
 ) -> None:

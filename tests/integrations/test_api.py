@@ -6,9 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from vexil.environments.models import Environment
+from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.users.models import User
 from vexil.users.services import auth_token_issue
+from vexil.webhooks import services
 from vexil.webhooks.models import DestinationKind, Webhook
 
 
@@ -170,4 +172,49 @@ def test_integration__other_tenant__404_nothing_changed(
         _datadog(other_project), {"base_url": "https://api.datadoghq.com/", "api_key": "k"}
     )
     assert response.status_code == 404
+    assert not Webhook.objects.exists()
+
+
+# --- Organisation-level Grafana (Flagsmith's organisations/{id}/integrations/grafana/) ---------
+def _org_grafana(organisation: Organisation, suffix: str = "") -> str:
+    return f"/api/v1/organisations/{organisation.pk}/integrations/grafana/{suffix}"
+
+
+def test_organisation_grafana_create__one_per_organisation__key_never_shown(
+    admin_client: APIClient, organisation: Organisation, project: Project
+) -> None:
+    # Given the project has its own Grafana (a different scope)
+    services.integration_create(
+        kind=DestinationKind.GRAFANA, project=project, url="https://p.example.com", secret="p"
+    )
+    body = {"base_url": "https://grafana.example.com", "api_key": "glsa_x"}
+
+    # When the organisation's is created, then a second one
+    created = admin_client.post(_org_grafana(organisation), body, format="json")
+    second = admin_client.post(_org_grafana(organisation), body, format="json")
+
+    # Then one exists, at the organisation's level, its key never shown; the second is refused
+    assert created.status_code == 201, created.content
+    assert "api_key" not in created.json()
+    assert created.json()["has_api_key"] is True
+    assert second.status_code == 400
+    row = Webhook.objects.get(pk=created.json()["id"])
+    assert (row.organisation_id, row.project_id, row.environment_id) == (
+        organisation.pk,
+        None,
+        None,
+    )
+    listed = admin_client.get(_org_grafana(organisation)).json()
+    assert [item["id"] for item in listed] == [row.pk]
+    assert Webhook.objects.filter(kind=DestinationKind.GRAFANA).count() == 2
+
+
+def test_organisation_grafana__other_tenant__404_nothing_added(
+    admin_client: APIClient, other_project: Project
+) -> None:
+    other = other_project.organisation
+    body = {"base_url": "https://grafana.example.com", "api_key": "k"}
+
+    assert admin_client.get(_org_grafana(other)).status_code == 404
+    assert admin_client.post(_org_grafana(other), body, format="json").status_code == 404
     assert not Webhook.objects.exists()

@@ -15,12 +15,21 @@ from typing import Any
 import pytest
 
 from tests.webhooks.conftest import Receiver, Reply, deliver_all
-from vexil.audit.models import AuditLog
+from vexil.audit.models import AuditAction, AuditLog
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
-from vexil.features.models import FeatureState
-from vexil.features.services import feature_state_update
+from vexil.features.models import Feature, FeatureState
+from vexil.features.services import (
+    feature_delete,
+    feature_state_update,
+    feature_update,
+    segment_override_create,
+)
 from vexil.projects.models import Project
+from vexil.segments.models import Segment
+from vexil.segments.services import segment_update
+from vexil.tags.models import Tag
+from vexil.tags.services import tag_create
 from vexil.webhooks import selectors, services
 from vexil.webhooks.models import (
     AttemptOutcome,
@@ -201,13 +210,19 @@ def test_toggle__grafana__annotation_with_bearer_token(
     receiver: Receiver,
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
-    services.integration_create(
-        kind=DestinationKind.GRAFANA, project=project, url=receiver.url("/grafana/"), secret="g"
-    )
+    # Given a Grafana integration, and a feature with two tags
+    for label in ("payments", "checkout"):
+        tag = tag_create(project=project, label=label, actor=actor)
+        feature_update(
+            feature=feature_state.feature, actor=actor, tags=[*_tags(feature_state), tag]
+        )
+    _grafana(project, receiver)
 
+    # When the feature is switched on
     _toggle(feature_state, actor, django_capture_on_commit_callbacks)
     deliver_all()
 
+    # Then Grafana gets Flagsmith's annotation, tagged with what changed (Flagsmith's tags)
     [request] = receiver.requests
     row = AuditLog.objects.filter(project=project).latest("id")
     moment = int(row.created_date.timestamp() * 1000)
@@ -219,11 +234,84 @@ def test_toggle__grafana__annotation_with_bearer_token(
             "project:Web shop",
             "environment:Development",
             "by:owner@example.com",
+            "feature:checkout_button",
+            "flag:enabled",
+            "checkout",
+            "payments",
         ],
         "text": row.log,
         "time": moment,
         "timeEnd": moment,
     }
+
+
+def test_grafana__segment_override_created__feature_and_segment_tags(
+    project: Project,
+    environment: Environment,
+    feature: Feature,
+    segment: Segment,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    _grafana(project, receiver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_override_create(
+            feature=feature, segment=segment, environment=environment, actor=actor, enabled=False
+        )
+    deliver_all()
+
+    # Then each audit row's annotation names the feature and the segment (and the flag's state)
+    tags = _annotation_tags(receiver)
+    rows = AuditLog.objects.filter(project=project, resource_type__in=_OVERRIDE_ROWS)
+    assert {row.resource_type: tags[row.log] for row in rows} == {
+        "feature_segment": ["feature:checkout_button", "segment:power_users"],
+        "feature_state": ["feature:checkout_button", "flag:disabled", "segment:power_users"],
+    }
+
+
+def test_grafana__feature_deleted_and_segment_renamed__named(
+    project: Project,
+    feature: Feature,
+    segment: Segment,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    _grafana(project, receiver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        feature_delete(feature=feature, actor=actor)
+        segment_update(segment=segment, actor=actor, name="big_spenders")
+    deliver_all()
+
+    # Then the deleted feature is named from the audit row's "before"; the segment by its name
+    tags = _annotation_tags(receiver)
+    deleted = AuditLog.objects.get(resource_type="feature", action=AuditAction.DELETE)
+    renamed = AuditLog.objects.get(resource_type="segment", action=AuditAction.UPDATE)
+    assert tags[deleted.log] == ["feature:checkout_button"]
+    assert tags[renamed.log] == ["segment:big_spenders"]
+
+
+_OVERRIDE_ROWS = ("feature_segment", "feature_state")
+_FLAGSMITH_TAGS = 4  # flagsmith, project:, environment:, by:
+
+
+def _grafana(project: Project, receiver: Receiver) -> Webhook:
+    return services.integration_create(
+        kind=DestinationKind.GRAFANA, project=project, url=receiver.url("/grafana/"), secret="g"
+    )
+
+
+def _annotation_tags(receiver: Receiver) -> dict[str, list[str]]:
+    """Each annotation's text -> its tags after Flagsmith's four fixed ones."""
+    bodies = [json.loads(request.body) for request in receiver.requests]
+    return {body["text"]: body["tags"][_FLAGSMITH_TAGS:] for body in bodies}
+
+
+def _tags(state: FeatureState) -> list[Tag]:
+    return list(state.feature.tags.all())
 
 
 def test_toggle__integration_answers_503_then_200__retried_and_logged(
@@ -287,3 +375,60 @@ def test_toggle__webhook_lists__integrations_not_listed(
 
     assert list(selectors.environment_webhooks(environment)) == []
     assert list(selectors.organisation_webhooks(environment.project.organisation)) == []
+
+
+def test_grafana_organisation__project_without_its_own__annotated(
+    project: Project,
+    feature_state: FeatureState,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # Given only the organisation has a Grafana integration
+    services.integration_create(
+        kind=DestinationKind.GRAFANA,
+        organisation=project.organisation,
+        url=receiver.url("/org-grafana"),
+        secret="org",
+    )
+
+    # When a feature of one of its projects is switched on
+    _toggle(feature_state, actor, django_capture_on_commit_callbacks)
+    deliver_all()
+
+    # Then the organisation's Grafana gets the annotation, tagged as a project's would be
+    [request] = receiver.requests
+    assert request.path == "/org-grafana/api/annotations"
+    assert request.headers["authorization"] == "Bearer org"
+    assert json.loads(request.body)["tags"][1:] == [
+        "project:Web shop",
+        "environment:Development",
+        "by:owner@example.com",
+        "feature:checkout_button",
+        "flag:enabled",
+    ]
+
+
+def test_grafana_organisation__project_with_its_own__only_the_projects_told(
+    project: Project,
+    feature_state: FeatureState,
+    actor: Actor,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # Given the organisation and the project each have a Grafana integration
+    services.integration_create(
+        kind=DestinationKind.GRAFANA,
+        organisation=project.organisation,
+        url=receiver.url("/org-grafana"),
+        secret="org",
+    )
+    _grafana(project, receiver)
+
+    # When a feature of the project is switched on
+    _toggle(feature_state, actor, django_capture_on_commit_callbacks)
+    deliver_all()
+
+    # Then only the project's Grafana hears of it (Flagsmith's precedence), nothing is queued else
+    assert [request.path for request in receiver.requests] == ["/grafana/api/annotations"]
+    assert WebhookDelivery.objects.count() == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -19,6 +20,7 @@ from vexil.invites.views import InviteThrottle
 from vexil.organisations.models import Organisation, OrganisationMembership
 from vexil.organisations.services import organisation_member_add, user_group_create
 from vexil.users.models import User
+from vexil.users.throttles import AuthRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +104,7 @@ def test_invite_hash__unguessable__not_stored_and_long(organisation: Organisatio
     assert _invite(organisation, "other@example.com").hash != invite.hash
 
 
-def test_bulk_invite__pending_or_member__400_and_nothing_created(
+def test_bulk_invite__pending_or_member_in_emails__400_flagsmith_flat_list_nothing_created(
     admin_client: APIClient, organisation: Organisation
 ) -> None:
     _invite(organisation, "bob@example.com")
@@ -112,14 +114,56 @@ def test_bulk_invite__pending_or_member__400_and_nothing_created(
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["invites"] == [
-        "Invite for email bob@example.com already exists",
-        "owner@example.com is already a member of the organisation.",
-    ]
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "emails": [
+            "Invite for email bob@example.com already exists",
+            "owner@example.com is already a member of the organisation.",
+        ],
+    }
     assert list(Invite.objects.values_list("email", flat=True)) == ["bob@example.com"]
 
 
-def test_bulk_invite__other_organisations_group__400(
+def test_bulk_invite__problems_in_invites__400_one_object_per_entry_as_flagsmith(
+    admin_client: APIClient, organisation: Organisation, other_project: Any
+) -> None:
+    # Given: a pending invite, and a group of another organisation
+    _invite(organisation, "bob@example.com")
+    foreign = user_group_create(
+        organisation=other_project.organisation, name="Theirs", actor=Actor()
+    )
+    # When
+    response = admin_client.post(
+        f"/api/v1/organisations/{organisation.pk}/invite/",
+        {
+            "invites": [
+                {"email": "carol@example.com"},
+                {"email": "Bob@example.com", "role": "ADMIN"},
+                {"email": "dan@example.com", "permission_groups": [foreign.pk]},
+                {"email": "carol@example.com"},
+            ],
+            "emails": ["owner@example.com", "erin@example.com"],
+        },
+        format="json",
+    )
+    # Then: DRF's (and Flagsmith's) errors of a list, {} for a good entry
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "invites": [
+            {},
+            {"email": ["Invite for email bob@example.com already exists"]},
+            {"permission_groups": [f'Invalid pk "{foreign.pk}" - object does not exist.']},
+            {"email": ["Email carol@example.com appears more than once."]},
+        ],
+        "emails": ["owner@example.com is already a member of the organisation."],
+    }
+    assert list(Invite.objects.values_list("email", flat=True)) == ["bob@example.com"]
+
+
+def test_bulk_invite__other_organisations_group__400_nested_under_invites(
     admin_client: APIClient, organisation: Organisation, other_project: Any
 ) -> None:
     foreign = user_group_create(
@@ -131,10 +175,32 @@ def test_bulk_invite__other_organisations_group__400(
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["permission_groups"] == [
-        f'Invalid pk "{foreign.pk}" - object does not exist.'
+    assert response.json()["invites"] == [
+        {"permission_groups": [f'Invalid pk "{foreign.pk}" - object does not exist.']}
     ]
     assert not Invite.objects.exists()
+
+
+def test_invite__single_create_refused__field_errors_at_the_top(
+    admin_client: APIClient, organisation: Organisation, other_project: Any
+) -> None:
+    _invite(organisation, "bob@example.com")
+    foreign = user_group_create(
+        organisation=other_project.organisation, name="Theirs", actor=Actor()
+    )
+    response = admin_client.post(
+        f"/api/v1/organisations/{organisation.pk}/invites/",
+        {"email": "bob@example.com", "permission_groups": [foreign.pk]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "email": ["Invite for email bob@example.com already exists"],
+        "permission_groups": [f'Invalid pk "{foreign.pk}" - object does not exist.'],
+    }
+    assert Invite.objects.count() == 1
 
 
 def test_invites__list_retrieve_delete__flagsmith_routes(
@@ -439,3 +505,80 @@ def test_invite__throttled_per_address__429(
     ]
     assert statuses == [201, 201, 429]
     assert Invite.objects.count() == 2
+
+
+def test_join__guessing_hashes__throttled_per_address_even_for_a_valid_hash(
+    organisation: Organisation, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a budget of three join attempts a minute
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    invite = _invite(organisation)
+    client = client_of(bob)
+    # When: three guesses (either route) spend it
+    guesses = [
+        client.post(f"/api/v1/users/join/{'x' * 43}/").status_code,
+        client.post(f"/api/v1/users/join/link/{'y' * 43}/").status_code,
+        client.post(f"/api/v1/users/join/{'z' * 43}/").status_code,
+    ]
+    refused = client.post(f"/api/v1/users/join/{invite.hash}/")
+    # Then
+    assert guesses == [404, 404, 404]
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+    assert not OrganisationMembership.objects.filter(user=bob).exists()
+    assert Invite.objects.filter(pk=invite.pk).exists()
+
+
+def test_join__unknown_hashes_on_the_dashboard_page__spend_the_same_budget(
+    organisation: Organisation, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    invite = _invite(organisation)
+    browser = Client()
+    # When: the accept page is asked for hashes that name nothing
+    pages = [browser.get(f"/invite/{'q' * 43}").status_code for _ in range(2)]
+    joined = client_of(bob).post(f"/api/v1/users/join/{invite.hash}/")
+    # Then: the same client address may not join by the API for now
+    assert pages == [404, 404]
+    assert joined.status_code == 429
+    assert not OrganisationMembership.objects.filter(user=bob).exists()
+
+
+def test_invites_audit__every_step__one_entry_each_with_its_author(
+    admin_client: APIClient, organisation: Organisation, organisation_admin: User, bob: User
+) -> None:
+    # Given
+    base = f"/api/v1/organisations/{organisation.pk}"
+    carol = User.objects.create_user(email="carol@example.com", password=PASSWORD)
+    # When: an admin invites, resends, revokes, makes and deletes links; people join
+    kept = admin_client.post(f"{base}/invites/", {"email": "bob@example.com"}, format="json")
+    dropped = admin_client.post(f"{base}/invites/", {"email": "dan@example.com"}, format="json")
+    admin_client.post(f"{base}/invites/{kept.json()['id']}/resend/")
+    admin_client.delete(f"{base}/invites/{dropped.json()['id']}/")
+    link = admin_client.post(f"{base}/invite-links/", {"role": "USER"}, format="json").json()
+    client_of(carol).post(f"/api/v1/users/join/link/{link['hash']}/")
+    admin_client.delete(f"{base}/invite-links/{link['id']}/")
+    client_of(bob).post(f"/api/v1/users/join/{Invite.objects.get().hash}/")
+    # Then
+    entries = AuditLog.objects.filter(
+        organisation=organisation, resource_type__in=("invite", "invite_link")
+    ).order_by("id")
+    assert [(e.author.email if e.author else None, e.action, e.log) for e in entries] == [
+        ("owner@example.com", "CREATE", "bob@example.com invited to 'Acme' as USER"),
+        ("owner@example.com", "CREATE", "dan@example.com invited to 'Acme' as USER"),
+        ("owner@example.com", "UPDATE", "Invite of bob@example.com to 'Acme' sent again"),
+        ("owner@example.com", "DELETE", "Invite of dan@example.com to 'Acme' revoked"),
+        ("owner@example.com", "CREATE", "Invite link to 'Acme' created for role USER"),
+        ("carol@example.com", "UPDATE", "carol@example.com joined 'Acme' by an invite link"),
+        ("owner@example.com", "DELETE", "Invite link to 'Acme' for role USER deleted"),
+        ("bob@example.com", "DELETE", "Invite of bob@example.com to 'Acme' accepted"),
+    ]
+
+
+def test_openapi__bulk_invite__201_documented_as_the_bare_list_it_answers(db: None) -> None:
+    schema = APIClient().get("/api/v1/schema/?format=json").json()
+    created = schema["paths"]["/api/v1/organisations/{organisation_pk}/invite/"]["post"]
+    body = created["responses"]["201"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}

@@ -1,24 +1,34 @@
-"""The change-notification hub (vexil.sdk.changes) on its own: plain rows in, values out.
+"""The change hub (vexil.sdk.changes) on its own: plain rows in, body chunks out.
 
-No database: the rows are what the registry's key index would report. Each test runs its own
-event loop, as a server process has one.
+No database and no server: the rows are what the registry's key index would report, and each
+stream's ASGI ``send`` is a recorder. Three kinds of ``send`` stand for the servers the hub
+meets: one whose awaitable is complete when returned (granian's), a coroutine that completes
+without suspending, and one that suspends until the test lets it go (a client not reading).
+Each test runs its own event loop, as a server process has one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import pytest
 
 from vexil.evaluation.keys import EnvironmentRow
-from vexil.sdk.changes import ChangeHub, HubClosedError, StreamLimitError, Subscription
+from vexil.sdk.changes import (
+    KEEP_ALIVE,
+    ChangeHub,
+    HubClosedError,
+    StreamLimitError,
+    Subscription,
+)
 from vexil.sdk.registry import Registry
 
 T = TypeVar("T")
 WAIT = 2.0  # seconds a test waits for something that should happen at once
+END = b"<end>"  # what the recorder writes down for the body's end (more_body False)
 
 
 def rows(**updated: float) -> Mapping[int, EnvironmentRow]:
@@ -34,97 +44,222 @@ def run(test: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(asyncio.wait_for(test(), 10))
 
 
-async def next_value(subscription: Subscription) -> float | None:
-    return await asyncio.wait_for(anext(subscription), WAIT)
+def render(updated_at: float) -> bytes:
+    return b"v=%r" % updated_at
 
 
-def test_subscribe__known_environment__current_value_first() -> None:
+class _Complete:
+    """An awaitable that is already complete (what granian's ``send`` returns)."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield from ()  # finishes at the first step, as granian's does
+
+
+class Recorder:
+    """A stream's ``send``: records each chunk; ``kind`` picks how the awaitable behaves."""
+
+    def __init__(self, kind: str = "complete") -> None:
+        self.kind = kind
+        self.chunks: list[bytes] = []
+        self.changed = asyncio.Event()
+        self.release = asyncio.Event()  # kind "suspending": lets the pending write finish
+        self.fail = False
+
+    def __call__(self, message: Mapping[str, Any]) -> Awaitable[None]:
+        if self.fail:
+            raise OSError("connection reset")
+        self.chunks.append(message["body"] if message["more_body"] else END)
+        self.changed.set()
+        if self.kind == "complete":
+            return _Complete()
+        if self.kind == "coroutine":
+            return self._nothing()
+        return self.release.wait()  # type: ignore[return-value]
+
+    async def _nothing(self) -> None:
+        pass
+
+    async def until(self, count: int) -> list[bytes]:
+        """The chunks, once there are at least ``count`` of them."""
+
+        async def enough() -> None:
+            while len(self.chunks) < count:
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(enough(), WAIT)
+        return self.chunks
+
+
+async def start(
+    hub: ChangeHub, environment_id: int, send: Recorder, **options: Any
+) -> tuple[Subscription, asyncio.Task[None]]:
+    """A stream served by the hub as vexil.sdk.stream serves one, once it has its first chunk."""
+    subscription = hub.subscribe(environment_id, idle=options.pop("idle", None))
+
+    async def serve() -> None:
+        with subscription:
+            await subscription.run(send, render, **options)
+
+    task = asyncio.ensure_future(serve())
+    await send.until(1)
+    return subscription, task
+
+
+def test_run__known_environment__current_value_first() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=100.5, e2=7.0))
 
-    async def scenario() -> float | None:
-        with hub.subscribe(1) as updates:
-            return await next_value(updates)
+    async def scenario() -> list[bytes]:
+        send = Recorder()
+        _, task = await start(hub, 1, send)
+        task.cancel()
+        return send.chunks
 
-    assert run(scenario) == 100.5
+    assert run(scenario) == [b"v=100.5"]
 
 
-def test_subscribe__change_observed_on_another_thread__new_value_delivered() -> None:
+def test_run__first_given__written_instead_of_the_current_value() -> None:
+    hub = ChangeHub()
+    hub.observe(rows(e1=1.0))
+
+    async def scenario() -> list[bytes]:
+        send = Recorder()
+        _, task = await start(hub, 1, send, first=KEEP_ALIVE)
+        hub.observe(rows(e1=2.0))
+        chunks = await send.until(2)
+        task.cancel()
+        return chunks
+
+    assert run(scenario) == [KEEP_ALIVE, b"v=2.0"]
+
+
+@pytest.mark.parametrize("kind", ["complete", "coroutine"])
+def test_observe__change_on_another_thread__new_value_written(kind: str) -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=100.0, e2=5.0))
 
-    async def scenario() -> list[float | None]:
-        with hub.subscribe(1) as updates:
-            seen = [await next_value(updates)]
-            # When the registry's poller thread reloads the index with a new updated_at
-            threading.Thread(target=hub.observe, args=(rows(e1=101.25, e2=5.0),)).start()
-            seen.append(await next_value(updates))
-            return seen
+    async def scenario() -> list[bytes]:
+        send = Recorder(kind)
+        _, task = await start(hub, 1, send)
+        # When the registry's poller thread reloads the index with a new updated_at
+        threading.Thread(target=hub.observe, args=(rows(e1=101.25, e2=5.0),)).start()
+        chunks = await send.until(2)
+        task.cancel()
+        return chunks
 
-    assert run(scenario) == [100.0, 101.25]
+    assert run(scenario) == [b"v=100.0", b"v=101.25"]
 
 
-def test_subscribe__other_environment_changes__not_woken() -> None:
+def test_observe__many_streams__each_written_once_in_connection_order_one_render() -> None:
+    hub = ChangeHub()
+    hub.observe(rows(e1=1.0))
+    written: list[int] = []
+    renders: list[float] = []
+
+    def counting_render(updated_at: float) -> bytes:
+        renders.append(updated_at)
+        return render(updated_at)
+
+    async def scenario() -> None:
+        tasks = []
+        for number in range(5):
+            subscription = hub.subscribe(1)
+
+            def send(message: Mapping[str, Any], number: int = number) -> _Complete:
+                written.append(number)
+                return _Complete()
+
+            async def serve(subscription: Subscription = subscription, send: Any = send) -> None:
+                with subscription:
+                    await subscription.run(send, counting_render)
+
+            tasks.append(asyncio.ensure_future(serve()))
+            await asyncio.sleep(0)
+        written.clear()
+        renders.clear()
+        # When
+        hub.observe(rows(e1=2.0))
+        await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+
+    run(scenario)
+    # Then every stream got the change, in the order they connected, from one rendering
+    assert written == [0, 1, 2, 3, 4]
+    assert renders == [2.0]
+
+
+def test_observe__other_environment_changes__nothing_written() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0, e2=2.0))
 
-    async def scenario() -> list[float | None]:
-        with hub.subscribe(1, idle=0.3) as updates:
-            seen = [await next_value(updates)]
-            hub.observe(rows(e1=1.0, e2=3.0))
-            seen.append(await next_value(updates))  # only the idle tick
-            return seen
+    async def scenario() -> list[bytes]:
+        send = Recorder()
+        _, task = await start(hub, 1, send, idle=0.3)
+        hub.observe(rows(e1=1.0, e2=3.0))
+        chunks = await send.until(2)  # only the keep-alive tick
+        task.cancel()
+        return chunks
 
-    assert run(scenario) == [1.0, None]
+    assert run(scenario) == [b"v=1.0", KEEP_ALIVE]
 
 
-def test_subscribe__two_changes_while_busy__latest_only() -> None:
+def test_observe__changes_while_a_write_is_pending__latest_only_once_it_completes() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0))
 
-    async def scenario() -> list[float | None]:
-        with hub.subscribe(1, idle=0.3) as updates:
-            seen = [await next_value(updates)]
-            hub.observe(rows(e1=2.0))
-            hub.observe(rows(e1=3.0))
-            await asyncio.sleep(0)  # the wake-up runs on the loop
-            seen.append(await next_value(updates))
-            seen.append(await next_value(updates))
-            return seen
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        send = Recorder("suspending")  # the client does not read: the first write waits
+        _, task = await start(hub, 1, send)
+        hub.observe(rows(e1=2.0))
+        hub.observe(rows(e1=3.0))
+        await asyncio.sleep(0.05)
+        while_pending = list(send.chunks)
+        # When the client reads again
+        send.kind = "complete"
+        send.release.set()
+        chunks = await send.until(2)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return while_pending, chunks
 
-    assert run(scenario) == [1.0, 3.0, None]
+    while_pending, chunks = run(scenario)
+    assert while_pending == [b"v=1.0"]
+    assert chunks == [b"v=1.0", b"v=3.0"]
 
 
-def test_subscribe__idle__none_after_idle_seconds() -> None:
+def test_run__idle__keep_alive_after_idle_seconds() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0))
 
-    async def scenario() -> tuple[float | None, float | None, float]:
+    async def scenario() -> tuple[list[bytes], float]:
         loop = asyncio.get_running_loop()
-        with hub.subscribe(1, idle=0.2) as updates:
-            first = await next_value(updates)
-            started = loop.time()
-            tick = await next_value(updates)
-            return first, tick, loop.time() - started
+        send = Recorder()
+        started = loop.time()
+        _, task = await start(hub, 1, send, idle=0.2)
+        chunks = await send.until(2)
+        waited = loop.time() - started
+        task.cancel()
+        return chunks, waited
 
-    first, tick, waited = run(scenario)
-    assert (first, tick) == (1.0, None)
+    chunks, waited = run(scenario)
+    assert chunks == [b"v=1.0", KEEP_ALIVE]
     assert waited >= 0.19
 
 
-def test_subscribe__environment_deleted__iteration_ends() -> None:
+def test_observe__environment_deleted__stream_ends_with_the_body_end() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0, e2=2.0))
 
-    async def scenario() -> list[float | None]:
-        with hub.subscribe(1) as updates:
-            seen = [await next_value(updates)]
-            hub.observe(rows(e2=2.0))
-            async for value in updates:
-                seen.append(value)
-            return seen
+    async def scenario() -> list[bytes]:
+        send = Recorder()
+        _, task = await start(hub, 1, send)
+        hub.observe(rows(e2=2.0))
+        await asyncio.wait_for(task, WAIT)
+        return send.chunks
 
-    assert run(scenario) == [1.0]
+    assert run(scenario) == [b"v=1.0", END]
     assert hub.open_subscriptions == 0
 
 
@@ -144,57 +279,80 @@ def test_subscribe__at_the_limit__refused_until_one_closes() -> None:
     hub = ChangeHub(max_subscribers=2)
     hub.observe(rows(e1=1.0, e2=2.0))
 
-    async def scenario() -> float | None:
+    async def scenario() -> list[bytes]:
         first = hub.subscribe(1)
         with hub.subscribe(2):
             with pytest.raises(StreamLimitError):
                 hub.subscribe(1)
             assert hub.open_subscriptions == 2
-        with hub.subscribe(1) as again:
-            value = await next_value(again)
+        send = Recorder()
+        _, task = await start(hub, 1, send)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         first.close()
-        return value
+        return send.chunks
 
-    assert run(scenario) == 1.0
+    assert run(scenario) == [b"v=1.0"]
     assert hub.open_subscriptions == 0
 
 
-def test_subscription_close__from_another_task__waiting_iteration_ends() -> None:
+def test_subscription_close__client_disconnected__run_returns_without_writing() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0))
 
-    async def scenario() -> list[float | None]:
-        with hub.subscribe(1) as updates:
-            seen = [value async for value in _closed_soon(updates)]
-        return seen
+    async def scenario() -> list[bytes]:
+        send = Recorder()
+        subscription, task = await start(hub, 1, send)
+        # When the client leaves (the stream's disconnect watcher closes the subscription)
+        subscription.close()
+        await asyncio.wait_for(task, WAIT)
+        hub.observe(rows(e1=2.0))
+        await asyncio.sleep(0.05)
+        return send.chunks
 
-    async def _closed_soon(updates: Subscription) -> Any:
-        asyncio.get_running_loop().call_later(0.05, updates.close)
-        async for value in updates:
-            yield value
-
-    assert run(scenario) == [1.0]
+    assert run(scenario) == [b"v=1.0"]
     assert hub.open_subscriptions == 0
 
 
-def test_close__open_subscriptions__all_end_and_new_ones_refused() -> None:
+def test_observe__a_write_fails__that_stream_ends_the_others_get_the_change() -> None:
+    hub = ChangeHub()
+    hub.observe(rows(e1=1.0))
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        broken, healthy = Recorder(), Recorder()
+        _, broken_task = await start(hub, 1, broken)
+        _, healthy_task = await start(hub, 1, healthy)
+        broken.fail = True
+        hub.observe(rows(e1=2.0))
+        await asyncio.wait_for(broken_task, WAIT)
+        chunks = await healthy.until(2)
+        healthy_task.cancel()
+        return broken.chunks, chunks
+
+    broken, healthy = run(scenario)
+    assert broken == [b"v=1.0"]  # no body end written to a connection that failed
+    assert healthy == [b"v=1.0", b"v=2.0"]
+    assert hub.open_subscriptions == 0
+
+
+def test_close__open_streams__all_end_with_the_body_end_and_new_ones_refused() -> None:
     hub = ChangeHub()
     hub.observe(rows(e1=1.0, e2=2.0))
 
-    async def consume(environment_id: int) -> list[float | None]:
-        with hub.subscribe(environment_id) as updates:
-            return [value async for value in updates]
-
-    async def scenario() -> list[list[float | None]]:
-        streams = [asyncio.ensure_future(consume(i)) for i in (1, 1, 2)]
-        await asyncio.sleep(0.05)
+    async def scenario() -> list[list[bytes]]:
+        sends = [Recorder(), Recorder("coroutine"), Recorder()]
+        tasks = [
+            (await start(hub, environment_id, send))[1]
+            for environment_id, send in zip((1, 1, 2), sends, strict=True)
+        ]
         assert hub.open_subscriptions == 3
         await hub.close(timeout=WAIT)
         with pytest.raises(HubClosedError):
             hub.subscribe(1)
-        return await asyncio.gather(*streams)
+        await asyncio.gather(*tasks)
+        return [send.chunks for send in sends]
 
-    assert run(scenario) == [[1.0], [1.0], [2.0]]
+    assert run(scenario) == [[b"v=1.0", END], [b"v=1.0", END], [b"v=2.0", END]]
     assert hub.open_subscriptions == 0
 
 

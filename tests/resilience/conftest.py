@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90
 REFRESH_SECONDS = 0.2
 MAX_STALENESS_SECONDS = 2
+HEARTBEAT_SECONDS = 0.5  # of the real-time streams: an idle stream says ": keep-alive" this often
 
 
 def _in_postgres_pass() -> bool:
@@ -120,6 +121,7 @@ def served(cluster: ScratchCluster, tmp_path_factory: pytest.TempPathFactory) ->
         VEXIL_DATA_DIR=str(directory / "data"),
         VEXIL_SDK_REFRESH_SECONDS=str(REFRESH_SECONDS),
         VEXIL_SDK_MAX_STALENESS_SECONDS=str(MAX_STALENESS_SECONDS),
+        VEXIL_STREAMS_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
         PYTHONPATH=str(ROOT),
     )
     subprocess.run(

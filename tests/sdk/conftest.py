@@ -59,12 +59,15 @@ class SDKClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
         query: str = "",
+        leave: bool = False,
     ) -> Reply:
         raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         if key is not None:
             raw_headers.append((b"x-environment-key", key.encode()))
         body = b"" if json is None else orjson.dumps(json)
-        return self.loop.run_until_complete(self._call(method, path, query, raw_headers, body))
+        return self.loop.run_until_complete(
+            self._call(method, path, query, raw_headers, body, leave=leave)
+        )
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
@@ -73,8 +76,18 @@ class SDKClient:
         return self.request("POST", path, **kwargs)
 
     async def _call(
-        self, method: str, path: str, query: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        *,
+        leave: bool = False,
     ) -> Reply:
+        """One request. The client stays until its answer is complete (a server's ``receive``
+        then blocks, as granian's does), or with ``leave`` disconnects once its body is sent;
+        a request left unanswered has status 0."""
         scope = {
             "type": "http",
             "method": method,
@@ -84,18 +97,25 @@ class SDKClient:
         }
         sent: list[dict[str, Any]] = []
         delivered = False
+        answered = asyncio.Event()
 
         async def receive() -> dict[str, Any]:
             nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            if not leave:
+                await answered.wait()
+            return {"type": "http.disconnect"}
 
         async def send(message: Mapping[str, Any]) -> None:
             sent.append(dict(message))
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered.set()
 
         await self.app(scope, receive, send)
+        if not sent:
+            return Reply(0, {}, b"")
         start = sent[0]
         headers_out = {k.decode(): v.decode() for k, v in start["headers"]}
         return Reply(start["status"], headers_out, b"".join(m.get("body", b"") for m in sent[1:]))

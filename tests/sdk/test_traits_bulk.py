@@ -11,7 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.sdk.conftest import SDKClient
 from vexil.environments.models import Environment
-from vexil.identities.identify import TOO_MANY_TRAITS_MESSAGE, TraitInput, identity_identify
+from vexil.identities.identify import (
+    TOO_MANY_TRAITS_MESSAGE,
+    TraitInput,
+    WriteCancelledError,
+    identity_identify,
+)
 from vexil.identities.models import MAX_TRAITS_PER_IDENTITY, Identity, Trait
 from vexil.sdk.identify import MAX_TRAITS_PER_REQUEST, _legacy_item, _save_legacy
 
@@ -210,3 +215,42 @@ def test_traits_increment__held_key_at_the_cap__incremented(
     assert reply.status == 200
     assert reply.json()["trait_value"] == 10
     assert Trait.objects.count() == MAX_TRAITS_PER_IDENTITY
+
+
+def test_traits_bulk__client_leaves_before_the_answer__work_stopped_nothing_written(
+    sdk: SDKClient, environment: Environment
+) -> None:
+    """Finding 4's last part: the work once went on for minutes after the client had gone."""
+    # Given: the largest request allowed, 2,000 new identities
+    body = _items(MAX_TRAITS_PER_REQUEST, MAX_TRAITS_PER_REQUEST)
+    # When: its client disconnects once the body is sent
+    reply = sdk.request("PUT", BULK, key=environment.api_key, json=body, leave=True)
+    # Then: nobody is answered, and the write was stopped and rolled back
+    assert reply.status == 0
+    assert not Identity.objects.exists()
+    assert not Trait.objects.exists()
+    # And a client that stays gets its answer
+    stays = sdk.request("PUT", BULK, key=environment.api_key, json=body)
+    assert (stays.status, Trait.objects.count()) == (200, MAX_TRAITS_PER_REQUEST)
+
+
+@pytest.mark.parametrize("statements", [0, 1, 3, 6])
+def test_traits_bulk__cancelled_between_statements__nothing_written(
+    sdk: SDKClient, environment: Environment, statements: int
+) -> None:
+    # Given: a write that is told to stop after a number of its statements
+    snapshot = sdk.loop.run_until_complete(sdk.app.context.snapshot(_row(sdk, environment)))
+    parsed = [_legacy_item(item)[0] for item in _items(1_200, 1_200)]
+    asked = 0
+
+    def cancelled() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > statements
+
+    # When
+    with pytest.raises(WriteCancelledError):
+        _save_legacy(snapshot, parsed, cancelled)
+    # Then
+    assert not Identity.objects.exists()
+    assert not Trait.objects.exists()

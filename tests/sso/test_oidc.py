@@ -12,6 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.sso.conftest import provider_sign_in
+from vexil.audit.models import AuditLog
 from vexil.organisations.models import Organisation, OrganisationMembership
 from vexil.users import two_factor
 from vexil.users.models import User
@@ -140,6 +141,12 @@ def test_sso__creation_on__account_made_in_the_organisation_with_the_role(
     membership = OrganisationMembership.objects.get(user=user)
     assert (membership.organisation_id, membership.role) == (organisation.pk, "USER")
     assert _signed_in_as(client) == "newcomer@example.com"
+    # audited in that organisation: the membership, and the account made by SSO
+    entries = AuditLog.objects.filter(organisation=organisation, author=user).order_by("id")
+    assert [(e.resource_type, e.log) for e in entries] == [
+        ("organisation_membership", "newcomer@example.com joined 'Acme' as USER"),
+        ("user", "Account newcomer@example.com created by its first single sign-on"),
+    ]
 
 
 def test_sso__unverified_email__refused(sso_settings: Any) -> None:

@@ -1,30 +1,47 @@
 """CSV and XLSX renderers for exports, chosen by ``Accept`` or ``?format=csv|xlsx``.
 
 Large exports never go through :meth:`render` (which needs the whole table in memory): a view
-that sees a :class:`TabularRenderer` chosen streams rows from a database iterator through
-:func:`streaming_export` instead, so memory stays flat however many rows there are. CSV is
-written chunk by chunk; XLSX by :mod:`vexil.common.xlsx`, which deflates rows into the zip as
-they come and yields the file as it is written (no temporary file).
+that sees a :class:`TabularRenderer` chosen calls :func:`streaming_export`, which reads rows from
+a database iterator, so memory stays flat however many rows there are. CSV is written and sent
+chunk by chunk. XLSX is written by XlsxWriter in its constant-memory mode (each row goes to a
+temporary file as it is written) into a temporary file, which is then sent in chunks and deleted
+when the response is closed; the whole file is written before the answer starts, so a value the
+format cannot hold is refused with a JSON error instead of a truncated download.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
+from xml.sax.saxutils import escape as xml_escape
 
-from django.http import StreamingHttpResponse
+import xlsxwriter
+from django.http import FileResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from vexil.common import xlsx
-
 Row = Sequence[Any]
 CSV_CHUNK_ROWS = 500
+FILE_CHUNK_BYTES = 64 * 1024
+MAX_EXACT_INTEGER = 2**53
+MAX_CELL_CHARACTERS = 32_767  # UTF-16 code units, Excel's limit
+XLSX_SHEET_NAME = "Export"
+# Every string is written as a string: XlsxWriter's own guesses (formulas, URLs, numbers) are off.
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 # Spreadsheet programs run cells that start with these as formulas (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,6 +85,16 @@ class TabularRenderer(BaseRenderer):
     def stream(self, header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
         raise NotImplementedError
 
+    def response(
+        self, *, filename: str, header: Sequence[str], rows: Iterable[Row]
+    ) -> HttpResponseBase:
+        content_type = self.media_type
+        if self.charset:
+            content_type += f"; charset={self.charset}"
+        response = StreamingHttpResponse(self.stream(header, rows), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.{self.extension}"'
+        return response
+
 
 class CSVRenderer(TabularRenderer):
     media_type = "text/csv"
@@ -99,8 +126,92 @@ class XLSXRenderer(TabularRenderer):
     extension = "xlsx"
 
     def stream(self, header: Sequence[str], rows: Iterable[Row]) -> Iterator[bytes]:
-        cells = ([_cell(value) for value in row] for row in rows)
-        return xlsx.stream(header, cells, name="Export")
+        return _chunks(self.write(header, rows))
+
+    def write(self, header: Sequence[str], rows: Iterable[Row]) -> IO[bytes]:
+        """The workbook of ``header`` and ``rows`` in an anonymous temporary file (gone once
+        closed), positioned at its start. Raises :class:`CellTooLong` before anything is sent."""
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response, or here on error)
+        try:
+            _write_workbook(file, header, ([_cell(value) for value in row] for row in rows))
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        return file
+
+    def response(
+        self, *, filename: str, header: Sequence[str], rows: Iterable[Row]
+    ) -> HttpResponseBase:
+        return FileResponse(
+            self.write(header, rows),
+            as_attachment=True,
+            filename=f"{filename}.{self.extension}",
+            content_type=self.media_type,
+        )
+
+
+class CellTooLong(exceptions.APIException):
+    status_code = 406
+    default_code = "not_acceptable"
+
+
+def _write_workbook(file: IO[bytes], header: Sequence[str], rows: Iterable[Row]) -> None:
+    workbook = xlsxwriter.Workbook(file, XLSX_OPTIONS)
+    try:
+        sheet = workbook.add_worksheet(XLSX_SHEET_NAME)
+        _write_row(sheet, 0, header)
+        for number, row in enumerate(rows, start=1):
+            _write_row(sheet, number, row)
+    finally:
+        workbook.close()
+
+
+def _write_row(sheet: Any, number: int, values: Sequence[Any]) -> None:
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            sheet.write_boolean(number, column, value)
+        elif _exact_number(value):
+            sheet.write_number(number, column, value)
+        else:
+            sheet.write_string(number, column, _xlsx_string(number, column, value))
+
+
+def _exact_number(value: Any) -> bool:
+    """Whether XlsxWriter writes ``value`` as a number that reads back the same: it writes 16
+    significant digits, and a spreadsheet holds integers exactly only up to 2**53."""
+    if isinstance(value, int):
+        return abs(value) <= MAX_EXACT_INTEGER
+    if isinstance(value, float):
+        return math.isfinite(value) and float(f"{value:.16G}") == value
+    return False
+
+
+def _xlsx_string(number: int, column: int, value: Any) -> str:
+    text = repr(value) if isinstance(value, float) else str(value)
+    if len(text) > MAX_CELL_CHARACTERS // 2 and _utf16_units(text) > MAX_CELL_CHARACTERS:
+        raise CellTooLong(
+            f"Row {number + 1}, column {column + 1} holds more than the {MAX_CELL_CHARACTERS:,} "
+            "characters a spreadsheet cell can hold; export as CSV (?format=csv) instead."
+        )
+    if text.startswith("<r>") and text.endswith("</r>"):
+        # XlsxWriter copies a string shaped like this into the sheet's XML unescaped (it takes it
+        # for a rich string it made): wrap the escaped text in such a run so it is read back as
+        # written. Control characters are still escaped by XlsxWriter, once.
+        return f'<r><t xml:space="preserve">{xml_escape(text)}</t></r>'
+    return text
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(FILE_CHUNK_BYTES):
+            yield chunk
 
 
 TABULAR_RENDERERS: tuple[type[TabularRenderer], ...] = (CSVRenderer, XLSXRenderer)
@@ -136,11 +247,6 @@ def tabular_renderer(request: Request) -> TabularRenderer | None:
 
 def streaming_export(
     renderer: TabularRenderer, *, filename: str, header: Sequence[str], rows: Iterable[Row]
-) -> StreamingHttpResponse:
-    """A download streamed from ``rows`` (an iterator over the database, not a list)."""
-    content_type = renderer.media_type
-    if renderer.charset:
-        content_type += f"; charset={renderer.charset}"
-    response = StreamingHttpResponse(renderer.stream(header, rows), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{renderer.extension}"'
-    return response
+) -> HttpResponseBase:
+    """A download of ``rows`` (an iterator over the database, not a list), sent in chunks."""
+    return renderer.response(filename=filename, header=header, rows=rows)

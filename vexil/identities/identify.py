@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,17 +209,19 @@ class _TraitWrites:
     create: dict[tuple[int, str], Trait] = field(default_factory=dict)
     update: dict[int, Trait] = field(default_factory=dict)
 
-    def save(self) -> None:
+    def save(self, go_on: Callable[[], None] = lambda: None) -> None:
+        """Write in batches of 500 rows, calling ``go_on`` (which may raise) before each."""
         if self.delete or self.create or self.update:
             with transaction.atomic():
-                if self.delete:
-                    Trait.objects.filter(id__in=self.delete).delete()
-                if self.update:
-                    Trait.objects.bulk_update(
-                        list(self.update.values()), Trait.VALUE_FIELDS, batch_size=500
-                    )
-                if self.create:
-                    Trait.objects.bulk_create(list(self.create.values()), batch_size=500)
+                for ids in _chunks(self.delete):
+                    go_on()
+                    Trait.objects.filter(id__in=ids).delete()
+                for updated in _chunks(list(self.update.values())):
+                    go_on()
+                    Trait.objects.bulk_update(updated, Trait.VALUE_FIELDS)
+                for created in _chunks(list(self.create.values())):
+                    go_on()
+                    Trait.objects.bulk_create(created)
 
 
 def _apply(
@@ -265,15 +267,37 @@ def _plan(
     return result
 
 
-def traits_bulk_set(*, environment_id: int, traits: Mapping[str, list[TraitInput]]) -> None:
+class WriteCancelledError(Exception):
+    """The caller withdrew a write before it committed (its client went away): nothing of it
+    was written."""
+
+
+def _never() -> bool:
+    return False
+
+
+def traits_bulk_set(
+    *,
+    environment_id: int,
+    traits: Mapping[str, list[TraitInput]],
+    cancelled: Callable[[], bool] = _never,
+) -> None:
     """Store traits of many identities (by identifier; created when missing) at once: a few
     statements per 500 identities, in one transaction, whatever the number of traits. Within
     an identity's list the last value of a key wins; ``None`` deletes. Raises
-    :class:`TooManyTraitsError` (nothing written) if an identity would pass the cap."""
+    :class:`TooManyTraitsError` (nothing written) if an identity would pass the cap, and
+    :class:`WriteCancelledError` (nothing written) if ``cancelled()`` turns true before the
+    commit: it is asked before every statement."""
+
+    def go_on() -> None:
+        if cancelled():
+            raise WriteCancelledError
+
     with transaction.atomic():
-        ids = _identity_ids(environment_id, list(traits))
+        ids = _identity_ids(environment_id, list(traits), go_on)
         stored: dict[int, dict[str, Trait]] = {identity_id: {} for identity_id in ids.values()}
         for chunk in _chunks(list(ids.values())):
+            go_on()
             for trait in Trait.objects.filter(identity_id__in=chunk):
                 stored[trait.identity_id][trait.trait_key] = trait
         writes = _TraitWrites()
@@ -283,26 +307,28 @@ def traits_bulk_set(*, environment_id: int, traits: Mapping[str, list[TraitInput
                 _plan(identity_id, stored[identity_id], incoming, writes)
             except TooManyTraitsError:
                 raise TooManyTraitsError(identifier) from None
-        writes.save()
+        writes.save(go_on)
 
 
-def _identity_ids(environment_id: int, identifiers: list[str]) -> dict[str, int]:
+def _identity_ids(
+    environment_id: int, identifiers: list[str], go_on: Callable[[], None]
+) -> dict[str, int]:
     """The ids of the environment's identities by identifier, creating the missing ones."""
     found: dict[str, int] = {}
     in_environment = Identity.objects.filter(environment_id=environment_id)
     for chunk in _chunks(identifiers):
+        go_on()
         found.update(in_environment.filter(identifier__in=chunk).values_list("identifier", "id"))
     missing = [identifier for identifier in identifiers if identifier not in found]
-    if missing:
+    for chunk in _chunks(missing):
+        go_on()
         Identity.objects.bulk_create(
-            [Identity(environment_id=environment_id, identifier=i) for i in missing],
-            batch_size=500,
+            [Identity(environment_id=environment_id, identifier=i) for i in chunk],
             ignore_conflicts=True,  # another request may create some of them meanwhile
         )
-        for chunk in _chunks(missing):
-            found.update(
-                in_environment.filter(identifier__in=chunk).values_list("identifier", "id")
-            )
+    for chunk in _chunks(missing):
+        go_on()
+        found.update(in_environment.filter(identifier__in=chunk).values_list("identifier", "id"))
     return found
 
 

@@ -85,32 +85,63 @@ class InviteRequest:
     permission_group_ids: Sequence[int] = field(default_factory=tuple)
 
 
-def _groups_of(organisation: Organisation, ids: Iterable[int]) -> list[UserGroup]:
-    wanted = set(ids)
-    groups = list(UserGroup.objects.filter(organisation=organisation, pk__in=wanted))
-    missing = wanted - {group.pk for group in groups}
-    if missing:
-        names = ", ".join(f'"{pk}"' for pk in sorted(missing))
-        message = f"Invalid pk {names} - object does not exist."
-        raise ValidationError({"permission_groups": [message]})
-    return groups
+class InvitesInvalidError(ValidationError):
+    """Some of the requested invites are refused, and none is made.
+
+    ``problems`` holds one entry per requested invite, in order: ``{}`` for a good one, else
+    its field names with their messages (``email``, ``permission_groups``), which is the shape
+    DRF (and so Flagsmith) gives the errors of a list of objects. As a Django
+    ``ValidationError`` it carries all the messages, for callers that only show them."""
+
+    def __init__(self, problems: list[dict[str, list[str]]]) -> None:
+        super().__init__([m for problem in problems for ms in problem.values() for m in ms])
+        self.problems = problems
 
 
-def _check_invitable(organisation: Organisation, requests: Sequence[InviteRequest]) -> None:
+def _invite_problems(
+    request: InviteRequest, earlier: set[str], pending: set[str], members: set[str]
+) -> list[str]:
+    email = request.email
+    if email in earlier:
+        return [f"Email {email} appears more than once."]
+    if email in pending:
+        return [f"Invite for email {email} already exists"]
+    if email in members:
+        return [f"{email} is already a member of the organisation."]
+    return []
+
+
+def _check_invitable(
+    organisation: Organisation, requests: Sequence[InviteRequest]
+) -> list[list[UserGroup]]:
+    """Each request's groups; or :class:`InvitesInvalidError` naming what is wrong with each."""
     emails = [request.email for request in requests]
-    problems: list[str] = []
-    for email in sorted({e for e in emails if emails.count(e) > 1}):
-        problems.append(f"Email {email} appears more than once.")
-    pending = Invite.objects.filter(organisation=organisation, email__in=emails)
-    for email in sorted(set(pending.filter(selectors.unexpired()).values_list("email", flat=True))):
-        problems.append(f"Invite for email {email} already exists")
-    members = OrganisationMembership.objects.filter(
-        organisation=organisation, user__email__in=emails
-    ).values_list("user__email", flat=True)
-    for email in sorted(set(members)):
-        problems.append(f"{email} is already a member of the organisation.")
-    if problems:
-        raise ValidationError({"invites": problems})
+    pending_invites = Invite.objects.filter(organisation=organisation, email__in=emails)
+    pending = set(pending_invites.filter(selectors.unexpired()).values_list("email", flat=True))
+    members = set(
+        OrganisationMembership.objects.filter(
+            organisation=organisation, user__email__in=emails
+        ).values_list("user__email", flat=True)
+    )
+    wanted_groups = {pk for request in requests for pk in request.permission_group_ids}
+    groups = {
+        g.pk: g for g in UserGroup.objects.filter(organisation=organisation, pk__in=wanted_groups)
+    }
+    problems: list[dict[str, list[str]]] = []
+    earlier: set[str] = set()
+    for request in requests:
+        problem: dict[str, list[str]] = {}
+        if email_problems := _invite_problems(request, earlier, pending, members):
+            problem["email"] = email_problems
+        missing = sorted(set(request.permission_group_ids) - set(groups))
+        if missing:
+            names = ", ".join(f'"{pk}"' for pk in missing)
+            problem["permission_groups"] = [f"Invalid pk {names} - object does not exist."]
+        earlier.add(request.email)
+        problems.append(problem)
+    if any(problems):
+        raise InvitesInvalidError(problems)
+    return [[groups[pk] for pk in dict.fromkeys(r.permission_group_ids)] for r in requests]
 
 
 @transaction.atomic
@@ -126,8 +157,9 @@ def invites_create(
     """Invite each address with its role and groups, and e-mail each its link (on commit,
     unless ``send_email`` is false: an operator hands the link over another way).
 
-    An expired invite for the same address is replaced; a pending one, a member, or an address
-    given twice is refused (nothing is created).
+    An expired invite for the same address is replaced; a pending one, a member, an address
+    given twice or another organisation's group is refused (:class:`InvitesInvalidError`, and
+    nothing is created).
     """
     requests = [
         InviteRequest(
@@ -136,15 +168,14 @@ def invites_create(
         for r in invites
     ]
     _lock_organisation(organisation)
-    _check_invitable(organisation, requests)
-    groups = {r.email: _groups_of(organisation, r.permission_group_ids) for r in requests}
+    groups = _check_invitable(organisation, requests)
     Invite.objects.filter(organisation=organisation, email__in=[r.email for r in requests]).delete()
     seats_check(organisation_id=organisation.pk, adding=len(requests))
     base_url = public_base_url(request)
     created = []
-    for invite_request in requests:
+    for invite_request, invite_groups in zip(requests, groups, strict=True):
         invite = _invite_create(organisation, invite_request, invited_by, actor)
-        invite.permission_groups.set(groups[invite_request.email])
+        invite.permission_groups.set(invite_groups)
         if send_email:
             _invite_email(invite, base_url)
         created.append(invite)

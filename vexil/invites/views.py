@@ -73,6 +73,7 @@ class MultiInviteView(_ManageUsers, APIView):
     throttle_classes = (InviteThrottle,)
     throttle_scope = "invite"
     queryset = Invite.objects.none()  # the schema's model
+    pagination_class = None  # answers a bare list (Flagsmith's), and the schema says so
 
     @extend_schema(
         request=MultiInvitesInputSerializer, responses={201: InviteSerializer(many=True)}
@@ -85,8 +86,25 @@ class MultiInviteView(_ManageUsers, APIView):
             services.InviteRequest(row["email"], row["role"], row["permission_groups"])
             for row in data.get("invites", [])
         ] + [services.InviteRequest(email) for email in data.get("emails", [])]
-        invites = _invites_create(self, request, wanted)
+        try:
+            invites = _invites_create(self, request, wanted)
+        except services.InvitesInvalidError as error:
+            raise exceptions.ValidationError(
+                _bulk_problems(error.problems, len(data.get("invites", [])))
+            ) from None
         return Response(InviteSerializer(invites, many=True).data, status=status.HTTP_201_CREATED)
+
+
+def _bulk_problems(problems: list[dict[str, list[str]]], invites: int) -> dict[str, Any]:
+    """Flagsmith's shape: ``invites`` one object per entry (``{}`` for a good one), as DRF gives
+    a list of objects; the legacy ``emails`` a flat list of messages."""
+    body: dict[str, Any] = {}
+    if any(problems[:invites]):
+        body["invites"] = problems[:invites]
+    emails = [m for problem in problems[invites:] for ms in problem.values() for m in ms]
+    if emails:
+        body["emails"] = emails
+    return body
 
 
 def _invites_create(
@@ -131,7 +149,10 @@ class InviteViewSet(
         serializer.is_valid(raise_exception=True)
         row = serializer.validated_data
         wanted = services.InviteRequest(row["email"], row["role"], row["permission_groups"])
-        [invite] = _invites_create(self, request, [wanted])
+        try:
+            [invite] = _invites_create(self, request, [wanted])
+        except services.InvitesInvalidError as error:
+            raise exceptions.ValidationError(error.problems[0]) from None
         return Response(InviteSerializer(invite).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Invite) -> None:

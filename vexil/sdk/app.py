@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 
 from vexil.environments.services import off_environment_revision, on_environment_revision
@@ -33,6 +34,7 @@ from vexil.sdk.http import (
     error_response,
     read_body,
     send_response,
+    watch_disconnect,
 )
 from vexil.sdk.reads import is_unavailable
 from vexil.sdk.registry import Registry
@@ -55,6 +57,9 @@ ROUTES: dict[str, tuple[str, Handler]] = {
     "traits/increment-value": ("POST", endpoints.traits_increment),
 }
 RETRY_AFTER = "1"  # seconds, on a 503 while the database is unavailable
+# Routes whose work stops when the client disconnects (the largest write an SDK key can ask for;
+# docs/reliability.md, "Limits and hostile input")
+_WATCHED = frozenset({"traits/bulk"})
 _PATHS = {f"{API}{name}{slash}": name for name in ROUTES for slash in ("/", "")}
 
 
@@ -144,6 +149,7 @@ class SDKApplication:
         self._start()
         request = Request.from_scope(scope)
         methods, handler = route
+        watcher: asyncio.Future[None] | None = None
         try:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
@@ -154,6 +160,10 @@ class SDKApplication:
             else:
                 if request.method in ("POST", "PUT"):
                     request.body = await read_body(receive)
+                if name in _WATCHED:
+                    request.gone = threading.Event()
+                    watcher = asyncio.ensure_future(watch_disconnect(receive, request.gone))
+                    await asyncio.sleep(0)  # it takes a disconnect already known before any work
                 response = await handler(self.context, request)
         except BodyTooLargeError:
             response = error_response(413, "Request body too large.", "payload_too_large")
@@ -166,6 +176,12 @@ class SDKApplication:
             else:
                 logger.exception("SDK endpoint %s failed", name)
                 response = error_response(500, "Internal Server Error.", "internal_server_error")
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        if request.gone is not None and request.gone.is_set():
+            logger.debug("SDK endpoint %s: the client left; its work was stopped", name)
+            return
         if self.gzip:
             response = compression.compress(response, request)
         response = cache_headers(response)

@@ -1,47 +1,56 @@
-"""Change notifications for the SDK ASGI app: "environment N's document changed" as an async
-stream, on the event loop, for any number of open connections (docs/realtime.md).
+"""Change notifications for the SDK ASGI app: "environment N's document changed", written to any
+number of open streams from the event loop (docs/realtime.md).
 
 Both real-time channels use it: Flagsmith's ``/sse/environments/<key>/stream``
-(vexil.sdk.stream) and OFREP's ``eventStreams`` channel (vexil.sdk.ofrep). Neither needs to know
-where a change came from::
+(vexil.sdk.stream) and OFREP's ``eventStreams`` channel (vexil.sdk.ofrep_events). Neither needs
+to know where a change came from::
 
-    with hub.subscribe(environment_id, idle=15.0) as updates:
-        async for updated_at in updates:
-            if updated_at is None:
-                ...  # a keep-alive tick (every ``idle`` seconds while waiting)
-            else:
-                ...  # epoch seconds (float) of the environment document's ``updated_at``
+    with hub.subscribe(environment_id, idle=15.0) as subscription:  # the slot, or a refusal
+        await send(response_start)
+        await subscription.run(send, render)  # until the stream ends; then the body's end
 
-The contract of ``subscribe``:
+``render(updated_at)`` turns a change into the stream's event bytes; the hub calls it once per
+change for all the streams that share it. The contract:
 
-- with ``idle`` (seconds), ``None`` comes at the hub's keep-alive tick, every ``idle`` seconds
-  while the subscriber waits (one timer for all subscribers with that interval);
-- the first value is the environment's current ``updated_at``, then each new one; changes that
-  land while the subscriber is busy are coalesced into the latest (a subscriber never falls
-  behind, and never sees a value twice in a row);
+- ``run`` writes ``first`` (by default ``render`` of the environment's current ``updated_at``),
+  then ``render(updated_at)`` for each change and ``KEEP_ALIVE`` at the hub's keep-alive tick,
+  every ``idle`` seconds (one timer for all the streams with that interval). Changes that land
+  while a stream's previous write is still pending are merged into the latest (a stream never
+  falls behind, and never gets the same value twice in a row);
 - ``updated_at`` is exactly the document's (``EnvironmentSnapshot.updated_at_header`` is its
   ``repr``), so clients comparing it with the document they hold refetch only when needed;
-- the iteration ends (``StopAsyncIteration``) when the environment is deleted, when the
-  subscription is closed (``Subscription.close``, e.g. on a client disconnect) and when the hub
-  closes (graceful shutdown: clients reconnect to another process);
+- ``run`` returns when the environment is deleted and when the hub closes (graceful shutdown:
+  clients reconnect to another process), after ending the body (``more_body: False``); and
+  when the subscription is closed (``Subscription.close``, on a client disconnect) or a write
+  fails, without writing more;
 - ``subscribe`` raises ``StreamLimitError`` beyond ``max_subscribers`` open subscriptions per
   process, ``LookupError`` for an environment the process does not know, and ``HubClosedError``
   once the hub has closed. Use it as a context manager, so the slot is freed whatever happens.
 
+Why the hub writes, rather than each stream's coroutine: a change to an environment with 10,000
+open streams is one loop callback that calls each stream's ASGI ``send`` in turn, in the order
+the streams connected, with one event body and one message shared by all. Under granian,
+``send`` of a body chunk hands the bytes to the server at once and returns an awaitable that is
+already complete, so nothing is awaited and no coroutine is woken. Waking a coroutine per stream
+(a future each, a task step, the send, a new future) cost about five times as much and missed
+the issue's one-second fan-out to 10,000 streams (docs/performance.md, "Real-time streams"). A
+``send`` that does not complete at once (another ASGI server, a client that does not read) is
+finished by a task of its own, and the stream takes the changes it missed meanwhile once it is
+done.
+
 Where changes come from. The hub mirrors the registry's key index (vexil.sdk.registry): every
-reload of the index reports each environment's ``updated_at`` to ``observe``, and the hub wakes
-the subscribers of the environments whose value moved or that disappeared. The index is reloaded
+reload of the index reports each environment's ``updated_at`` to ``observe``, and the hub writes
+to the streams of the environments whose value moved or that disappeared. The index is reloaded
 
 - at once in the process that commits a change (the SDK app's revision listener);
 - every ``VEXIL_SDK_REFRESH_SECONDS`` (0.5 s by default) by the registry's poller, so a change
-  committed by ANY process (another ``vexil serve``, a worker, the CLI) reaches the subscribers of
+  committed by ANY process (another ``vexil serve``, a worker, the CLI) reaches the streams of
   every process within that interval, without any other service;
 - at once on every process when ``REDIS_URL`` is set: the committing process publishes the
   environment ids on a Redis channel (``RedisRelay``) and every process's relay wakes its poller.
 
-``observe`` runs on whichever thread reloaded the index; subscribers live on the event loop that
-first subscribed, and are woken with ``call_soon_threadsafe``: one future per waiting subscriber,
-no thread, task or timer of the hub's own per stream.
+``observe`` runs on whichever thread reloaded the index and hands the changed ids to the event
+loop that serves the streams (``call_soon_threadsafe``).
 """
 
 from __future__ import annotations
@@ -51,7 +60,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -65,6 +75,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_SUBSCRIBERS = 10_000
 REDIS_CHANNEL = "vexil:environments:updated"
 MAX_QUEUED_PUBLISHES = 1000
+KEEP_ALIVE = b": keep-alive\n\n"  # an SSE comment: both SDKs and every EventSource skip it
+
+Message = Mapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+Render = Callable[[float], bytes]
 
 
 class StreamLimitError(Exception):
@@ -75,75 +90,111 @@ class HubClosedError(Exception):
     """The process is shutting down; subscribe elsewhere."""
 
 
-class _Topic:
-    """The subscribers of one environment that are waiting for a change."""
+def _body(chunk: bytes) -> Message:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
 
-    __slots__ = ("subscribers", "waiters")
 
-    def __init__(self) -> None:
-        self.subscribers = 0
-        self.waiters: set[asyncio.Future[bool]] = set()
-
-    def wake(self) -> None:
-        for waiter in self.waiters:
-            if not waiter.done():
-                waiter.set_result(True)
-        self.waiters.clear()
+_KEEP_ALIVE_MESSAGE = _body(KEEP_ALIVE)
+_END_MESSAGE = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
 class ChangeHub:
-    """Per process: the current ``updated_at`` of every environment, and who waits for a change."""
+    """Per process: the current ``updated_at`` of every environment, and the streams to tell."""
 
     def __init__(self, *, max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS) -> None:
         self.max_subscribers = max_subscribers
         self._values: dict[int, float] = {}
         self._observe_lock = threading.Lock()
-        self._topics: dict[int, _Topic] = {}
+        # The running streams of each environment, in the order they connected (a dict is an
+        # ordered set that forgets a member in O(1))
+        self._topics: dict[int, dict[Subscription, None]] = {}
+        self._idle: dict[float, dict[Subscription, None]] = {}
+        self._tickers: dict[float, asyncio.TimerHandle] = {}
         self._open = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._drained: asyncio.Event | None = None
-        # Keep-alive ticks: one timer per idle interval for all waiting subscribers (a timer per
-        # subscriber per wait was half the cost of a fan-out to 10,000 streams)
-        self._idle_waiters: dict[float, set[asyncio.Future[bool]]] = {}
-        self._tickers: dict[float, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 
     # --- fed by the registry (any thread) -------------------------------------------------
     def observe(self, environments: Mapping[int, EnvironmentRow]) -> None:
-        """Record every environment's current ``updated_at``; wake the subscribers of those that
-        changed or were deleted. Never raises (it runs inside the registry's refresh)."""
+        """Record every environment's current ``updated_at``; have the streams of those that
+        changed or were deleted told. Never raises (it runs inside the registry's refresh)."""
         try:
             with self._observe_lock:
                 values = {id_: row.updated_at for id_, row in environments.items()}
                 previous, self._values = self._values, values
-                moved = [
-                    id_
-                    for id_ in self._topics.keys() & previous.keys()
-                    if values.get(id_) != previous[id_]
-                ]
+                moved = [id_ for id_, value in previous.items() if values.get(id_) != value]
             loop = self._loop
             if moved and loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._wake, moved)
+                loop.call_soon_threadsafe(self._broadcast, moved)
         except Exception:
             logger.exception("Recording environment changes failed")
-
-    def _wake(self, environment_ids: list[int]) -> None:
-        for environment_id in environment_ids:
-            topic = self._topics.get(environment_id)
-            if topic is not None:
-                topic.wake()
 
     def current(self, environment_id: int) -> float | None:
         """The environment's ``updated_at`` as last observed; None if it is not known."""
         return self._values.get(environment_id)
 
-    # --- subscribers (on the event loop) --------------------------------------------------
+    # --- on the event loop ----------------------------------------------------------------
+    def _broadcast(self, environment_ids: list[int]) -> None:
+        """Write each changed environment's new value to its streams (or end them, deleted)."""
+        for environment_id in environment_ids:
+            topic = self._topics.get(environment_id)
+            if not topic:
+                continue
+            value = self._values.get(environment_id)
+            messages: dict[Render, Message] = {}  # one body per kind of stream, not per stream
+            for subscription in list(topic):
+                if value is None:
+                    subscription._end()
+                elif (
+                    subscription.last != value
+                    and subscription.pending is None  # else it catches up once that is done
+                    and not subscription.ended
+                ):
+                    subscription.last = value
+                    render = subscription.render
+                    message = messages.get(render)
+                    if message is None:
+                        message = messages[render] = _body(render(value))
+                    subscription._write(message)
+
+    def _tick(self, idle: float) -> None:
+        """Every ``idle`` seconds, a keep-alive to each stream with that interval."""
+        streams = self._idle.get(idle)
+        if not streams:
+            self._tickers.pop(idle, None)
+            return
+        for subscription in list(streams):
+            if subscription.pending is None and not subscription.ended:
+                subscription._write(_KEEP_ALIVE_MESSAGE)
+        loop = asyncio.get_running_loop()
+        self._tickers[idle] = loop.call_later(idle, self._tick, idle)
+
+    def _listen(self, subscription: Subscription) -> None:
+        environment_id, idle = subscription.environment_id, subscription.idle
+        self._topics.setdefault(environment_id, {})[subscription] = None
+        if idle is not None:
+            self._idle.setdefault(idle, {})[subscription] = None
+            if idle not in self._tickers:
+                loop = asyncio.get_running_loop()
+                self._tickers[idle] = loop.call_later(idle, self._tick, idle)
+
+    def _unlisten(self, subscription: Subscription) -> None:
+        topic = self._topics.get(subscription.environment_id)
+        if topic is not None:
+            topic.pop(subscription, None)
+            if not topic:
+                del self._topics[subscription.environment_id]
+        if subscription.idle is not None:
+            self._idle.get(subscription.idle, {}).pop(subscription, None)
+
+    # --- subscriptions --------------------------------------------------------------------
     @property
     def open_subscriptions(self) -> int:
         return self._open
 
     def subscribe(self, environment_id: int, *, idle: float | None = None) -> Subscription:
-        """Open a subscription to one environment's changes (see the module docstring)."""
+        """Reserve a stream's slot for one environment's changes (see the module docstring)."""
         if self._closed:
             raise HubClosedError
         if self._open >= self.max_subscribers:
@@ -155,45 +206,12 @@ class ChangeHub:
             if self._open:
                 raise RuntimeError("a ChangeHub serves the subscribers of one event loop")
             self._loop = loop
-        topic = self._topics.get(environment_id)
-        if topic is None:
-            topic = self._topics[environment_id] = _Topic()
-        topic.subscribers += 1
         self._open += 1
-        return Subscription(self, environment_id, topic, idle)
+        return Subscription(self, environment_id, idle)
 
-    def _waiter(self, topic: _Topic, idle: float | None) -> asyncio.Future[bool]:
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        topic.waiters.add(waiter)
-        if idle is not None:
-            self._idle_waiters.setdefault(idle, set()).add(waiter)
-            ticker = self._tickers.get(idle)
-            if ticker is None or ticker[0] is not loop:
-                self._tickers[idle] = (loop, loop.call_later(idle, self._tick, idle))
-        return waiter
-
-    def _forget(self, topic: _Topic, waiter: asyncio.Future[bool], idle: float | None) -> None:
-        topic.waiters.discard(waiter)
-        if idle is not None:
-            self._idle_waiters.get(idle, set()).discard(waiter)
-
-    def _tick(self, idle: float) -> None:
-        """Every ``idle`` seconds, tell each subscriber still waiting that nothing happened."""
-        waiters = self._idle_waiters.pop(idle, set())
-        for waiter in waiters:
-            _resolve(waiter, False)
-        loop = asyncio.get_running_loop()
-        if waiters:
-            self._tickers[idle] = (loop, loop.call_later(idle, self._tick, idle))
-        else:
-            self._tickers.pop(idle, None)
-
-    def _release(self, environment_id: int, topic: _Topic) -> None:
+    def _release(self, subscription: Subscription) -> None:
+        self._unlisten(subscription)
         self._open -= 1
-        topic.subscribers -= 1
-        if topic.subscribers == 0 and self._topics.get(environment_id) is topic:
-            del self._topics[environment_id]
         if self._open == 0 and self._drained is not None:
             self._drained.set()
 
@@ -201,11 +219,15 @@ class ChangeHub:
         """Refuse new subscriptions, end every open one, and wait up to ``timeout`` seconds for
         their holders to let go (graceful shutdown: streams end so clients reconnect)."""
         self._closed = True
+        for ticker in self._tickers.values():
+            ticker.cancel()
+        self._tickers.clear()
         if self._open == 0:
             return
         self._drained = asyncio.Event()
         for topic in list(self._topics.values()):
-            topic.wake()
+            for subscription in list(topic):
+                subscription._end()
         try:
             await asyncio.wait_for(self._drained.wait(), timeout)
         except TimeoutError:
@@ -217,52 +239,105 @@ class ChangeHub:
 
 
 class Subscription:
-    """An async iterator of one environment's ``updated_at`` values (see ChangeHub.subscribe)."""
+    """One stream's slot in the hub; ``run`` serves it (see ChangeHub.subscribe)."""
 
-    __slots__ = ("_hub", "_topic", "_waiter", "closed", "environment_id", "idle", "last")
+    __slots__ = (
+        "_ended",
+        "_failed",
+        "_hub",
+        "_released",
+        "_send",
+        "ended",
+        "environment_id",
+        "idle",
+        "last",
+        "pending",
+        "render",
+    )
 
-    def __init__(self, hub: ChangeHub, environment_id: int, topic: _Topic, idle: float | None):
+    def __init__(self, hub: ChangeHub, environment_id: int, idle: float | None) -> None:
         self._hub = hub
-        self._topic = topic
-        self._waiter: asyncio.Future[bool] | None = None
         self.environment_id = environment_id
         self.idle = idle
         self.last: float | None = None
-        self.closed = False
+        self.render: Render = _unset_render
+        self.pending: asyncio.Task[None] | None = None  # a write the server did not finish at once
+        self.ended = False
+        self._ended: asyncio.Future[None] | None = None
+        self._send: Send | None = None
+        self._failed = False
+        self._released = False
 
-    def __aiter__(self) -> Subscription:
-        return self
+    async def run(self, send: Send, render: Render, *, first: bytes | None = None) -> None:
+        """Write ``first`` (default: the current value), then every change and keep-alive until
+        the stream ends; then end the body, unless the client left or a write failed."""
+        hub = self._hub
+        value = hub.current(self.environment_id)
+        self._ended = asyncio.get_running_loop().create_future()
+        self._send, self.render, self.last = send, render, value
+        if value is None or hub.closed or self.ended:
+            self._end()
+        else:
+            hub._listen(self)
+            self._write(_body(render(value) if first is None else first))
+        await self._ended
+        if self.pending is not None:
+            await asyncio.wait([self.pending])
+        if not (self._released or self._failed):
+            try:
+                await send(_END_MESSAGE)
+            except Exception as error:  # the client went away meanwhile; nothing to tell it
+                logger.debug("Stream ended by the connection: %s", error)
 
-    async def __anext__(self) -> float | None:
-        while True:
-            if self.closed or self._hub.closed:
-                raise StopAsyncIteration
-            value = self._hub.current(self.environment_id)
-            if value is None:  # deleted
-                raise StopAsyncIteration
-            if value != self.last:
-                self.last = value
-                return value
-            if not await self._wait():
-                return None
-
-    async def _wait(self) -> bool:
-        """Wait for a change (or a close); False at the hub's next keep-alive tick instead."""
-        waiter = self._waiter = self._hub._waiter(self._topic, self.idle)
+    def _write(self, message: Message) -> None:
+        """Hand one body chunk to the server; finish it on a task only if it did not at once."""
+        assert self._send is not None
         try:
-            return await waiter
-        finally:
-            self._hub._forget(self._topic, waiter, self.idle)
-            self._waiter = None
+            step = self._send(message).__await__()
+            waiting = next(step)
+        except StopIteration:
+            return  # written: granian's send always comes here
+        except Exception as error:
+            self._fail(error)
+            return
+        self.pending = asyncio.get_running_loop().create_task(_resume(step, waiting))
+        self.pending.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self.pending = None
+        error = None if task.cancelled() else task.exception()
+        if task.cancelled() or error is not None:
+            self._fail(error)
+            return
+        if self.ended:
+            return
+        value = self._hub.current(self.environment_id)
+        if value is None:
+            self._end()
+        elif value != self.last:  # changes that came while the write was pending
+            self.last = value
+            self._write(_body(self.render(value)))
+
+    def _fail(self, error: BaseException | None) -> None:
+        logger.debug("Stream ended by the connection: %s", error)
+        self._failed = True
+        self._end()
+
+    def _end(self) -> None:
+        """Stop writing to this stream and let ``run`` return (it keeps its slot until closed)."""
+        self.ended = True
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
+        self._hub._unlisten(self)
 
     def close(self) -> None:
-        """End the iteration and free the slot; safe to call more than once, from the loop."""
-        if self.closed:
+        """End the stream without another write and free the slot; safe to call more than
+        once, from the loop (a client disconnect, or leaving the ``with`` block)."""
+        if self._released:
             return
-        self.closed = True
-        if self._waiter is not None:
-            _resolve(self._waiter, True)
-        self._hub._release(self.environment_id, self._topic)
+        self._released = True
+        self._end()
+        self._hub._release(self)
 
     def __enter__(self) -> Subscription:
         return self
@@ -276,9 +351,16 @@ class Subscription:
         self.close()
 
 
-def _resolve(waiter: asyncio.Future[Any], result: Any) -> None:
-    if not waiter.done():
-        waiter.set_result(result)
+def _unset_render(updated_at: float) -> bytes:
+    raise RuntimeError("Subscription.run has not started")
+
+
+@types.coroutine
+def _resume(step: Iterator[Any], waiting: Any) -> Generator[Any, None, None]:
+    """Finish an awaitable that ``Subscription._write`` started and that yielded ``waiting``
+    (the future it waits for): yield that to the task, then drive the rest of it."""
+    yield waiting
+    yield from step
 
 
 class RedisRelay:

@@ -6,6 +6,7 @@ server can do here, docs/performance.md), so this module is their whole web fram
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Request:
     headers: dict[str, str]
     query_string: bytes
     body: bytes = b""
+    # Set when the client disconnects, on routes that watch for it (vexil.sdk.app, _WATCHED)
+    gone: threading.Event | None = None
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -67,6 +70,16 @@ async def read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def watch_disconnect(receive: Receive, gone: threading.Event) -> None:
+    """Set ``gone`` when the client disconnects (after its body has been read).
+
+    granian answers the first ``receive()`` after the body with an empty ``http.request`` and
+    the next one when the client disconnects; a worker thread polls ``gone.is_set``."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
 
 
 @dataclass(slots=True)

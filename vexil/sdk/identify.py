@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -20,6 +21,7 @@ from vexil.identities.identify import (
     TraitInput,
     TraitNotIntegerError,
     TraitOutput,
+    WriteCancelledError,
     identify_without_writes,
     identity_identify,
     reads_stored,
@@ -395,10 +397,18 @@ async def legacy_traits(
     errors = [error for _, error in parsed]
     if any(errors):
         return invalid({"non_field_errors": errors} if len(errors) > 1 else errors[0])
+    gone = request.gone
     try:
-        saved = await context.in_thread(_save_legacy, snapshot, [item for item, _ in parsed])
+        saved = await context.in_thread(
+            _save_legacy,
+            snapshot,
+            [item for item, _ in parsed],
+            gone.is_set if gone is not None else _never,
+        )
     except TooManyTraitsError:
         return invalid({"non_field_errors": [TOO_MANY_TRAITS]})
+    except WriteCancelledError:  # the client left: nothing was written, nobody to answer
+        return error_response(499, "The client closed the request.", "client_closed_request")
     if operation is TraitsOperation.SET:
         return json_response(200, saved[0] if saved else body)
     return json_response(200, saved)
@@ -424,14 +434,21 @@ def _legacy_item(item: Any) -> tuple[tuple[str, TraitInput], dict[str, Any]]:
     return (identifier, trait), {}
 
 
+def _never() -> bool:
+    return False
+
+
 def _save_legacy(
-    snapshot: EnvironmentSnapshot, items: list[tuple[str, TraitInput]]
+    snapshot: EnvironmentSnapshot,
+    items: list[tuple[str, TraitInput]],
+    cancelled: Callable[[], bool] = _never,
 ) -> list[dict[str, Any]]:
-    """All items in one batched write (``traits_bulk_set``), as if applied in order."""
+    """All items in one batched write (``traits_bulk_set``), as if applied in order; stopped,
+    with nothing written, when ``cancelled()`` turns true before the commit."""
     by_identity: dict[str, list[TraitInput]] = {}
     for identifier, trait in items:
         by_identity.setdefault(identifier, []).append(trait)
-    traits_bulk_set(environment_id=snapshot.environment_id, traits=by_identity)
+    traits_bulk_set(environment_id=snapshot.environment_id, traits=by_identity, cancelled=cancelled)
     return [
         {"identity": {"identifier": identifier}, "trait_key": trait.key, "trait_value": trait.value}
         for identifier, trait in items

@@ -5,9 +5,10 @@ again. The bulk answer advertises it in ``eventStreams`` (vexil.sdk.ofrep)::
     event: message
     data: {"type": "refetchEvaluation", "lastModified": 1771622898}
 
-Fed by the same change notifications as Flagsmith's stream (vexil.sdk.changes): one event per
-change of the environment, none on connect (a provider refetches unconditionally after every
-(re)connect), a ``: keep-alive`` comment after ``heartbeat`` idle seconds. The key in the path is
+Written by the same change hub as Flagsmith's stream (vexil.sdk.changes): one event per change
+of the environment (rendered once for all the channel's streams), no event on connect (a
+provider refetches unconditionally after every (re)connect) but a ``: keep-alive`` comment, and
+one every ``heartbeat`` seconds. The key in the path is
 the environment's client-side key (public, as in Flagsmith's stream): an EventSource cannot send
 headers, and a server key never goes in a URL.
 """
@@ -23,7 +24,7 @@ import math
 import orjson
 
 from vexil.sdk import cors
-from vexil.sdk.changes import HubClosedError, StreamLimitError, Subscription
+from vexil.sdk.changes import KEEP_ALIVE, HubClosedError, StreamLimitError, Subscription
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Receive, Request, Response, Scope, Send, error_response, send_response
 
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/ofrep/v1/events/"
 INACTIVITY_DELAY_SECONDS = 120  # what providers wait, tab hidden, before closing the stream
-KEEP_ALIVE = b": keep-alive\n\n"
 RETRY_AFTER = "1"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -62,6 +62,7 @@ def event_streams(client_key: str) -> list[dict[str, object]]:
 
 
 def event(updated_at: float) -> bytes:
+    """One change's message (the hub renders it once for all the channel's open streams)."""
     data = orjson.dumps({"type": "refetchEvaluation", "lastModified": math.floor(updated_at)})
     return b"id: %d\nevent: message\ndata: %s\n\n" % (next(_ids), data)
 
@@ -120,15 +121,9 @@ async def _stream(
     watcher = asyncio.ensure_future(_close_on_disconnect(subscription, receive))
     try:
         await send(start)
-        first = True
-        async for updated_at in subscription:
-            if first:  # the current value: the provider has just fetched
-                first = False
-                chunk = KEEP_ALIVE
-            else:
-                chunk = KEEP_ALIVE if updated_at is None else event(updated_at)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # Nothing to refetch on connect (the provider has just fetched): a comment, so the
+        # response's head and first chunk reach the client at once.
+        await subscription.run(send, event, first=KEEP_ALIVE)
     except Exception as error:
         logger.debug("OFREP events ended by the connection: %s", error)
     finally:

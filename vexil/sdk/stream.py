@@ -9,12 +9,13 @@ document they hold::
     data: {"updated_at": 1712345678.123456}
     retry: 15000
 
-The current value is sent on connect, then each change (vexil.sdk.changes), with a comment line
-(``: keep-alive``) after ``heartbeat`` idle seconds so proxies keep the connection. Each event is
-its own body chunk (HTTP/1.1 chunked encoding: the Python SDK reads 128-byte chunks and would
-otherwise sit on small events). A stream is a coroutine on the event loop plus one waiting for
-the client to leave; it ends when the client disconnects, the environment is deleted or the
-process shuts down (the clients reconnect, to another process behind a load balancer).
+The current value is sent on connect, then each change, with a comment line (``: keep-alive``)
+every ``heartbeat`` seconds so proxies keep the connection; the change hub (vexil.sdk.changes)
+writes them all, once the stream has started. Each event is its own body chunk (HTTP/1.1 chunked
+encoding: the Python SDK reads 128-byte chunks and would otherwise sit on small events). A
+stream is a coroutine on the event loop, waiting for its end, plus one waiting for the client
+to leave; it ends when the client disconnects, the environment is deleted or the process shuts
+down (the clients reconnect, to another process behind a load balancer).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ PREFIX = "/sse/environments/"
 SUFFIX = "/stream"
 EVENT = "environment_updated"
 RETRY_MILLISECONDS = 15000  # the reference server's; the SDKs reconnect on their own schedule
-KEEP_ALIVE = b": keep-alive\n\n"
 RETRY_AFTER = "1"  # seconds, when this process holds its maximum of streams or is stopping
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -116,11 +116,8 @@ async def _stream(
     watcher = asyncio.ensure_future(_close_on_disconnect(subscription, receive))
     try:
         await send(start)
-        async for updated_at in subscription:
-            chunk = KEEP_ALIVE if updated_at is None else event(updated_at)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-    except Exception as error:  # the client went away mid-write; nothing to tell it
+        await subscription.run(send, event)  # the hub writes every event from here on
+    except Exception as error:  # the client went away before the stream began
         logger.debug("Stream ended by the connection: %s", error)
     finally:
         watcher.cancel()

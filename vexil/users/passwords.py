@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
+from vexil.audit.services import SYSTEM
 from vexil.common.mail import email_queue, public_base_url
 from vexil.users.account_audit import account_audit
 from vexil.users.limits import login_failures_clear, rate_limit_hit
@@ -52,7 +53,8 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
     """E-mail a reset link if an active account with a password has this address.
 
     Says nothing either way (no account enumeration). At most ``MAX_PASSWORD_RESET_EMAILS`` per
-    address per ``PASSWORD_RESET_EMAIL_COOLDOWN`` seconds; further requests are dropped.
+    address per ``PASSWORD_RESET_EMAIL_COOLDOWN`` seconds; further requests are dropped. Each
+    e-mail sent is audited in the account's organisations.
     """
     address = User.objects.normalize_email(email).strip().lower()
     allowed = not rate_limit_hit(
@@ -77,6 +79,8 @@ def password_reset_request(*, email: str, request: HttpRequest | None = None) ->
             context={"user": user, "reset_url": base_url + path},
             base_url=base_url,
         )
+        # Whoever asked is not signed in: the system is the author. Bounded like the e-mails.
+        account_audit(user=user, log=f"Password reset e-mailed to {user.email}", actor=SYSTEM)
 
 
 @transaction.atomic

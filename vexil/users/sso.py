@@ -41,6 +41,7 @@ from vexil.audit.services import Actor
 from vexil.common import outbound
 from vexil.organisations.models import Organisation, OrganisationRole
 from vexil.organisations.services import organisation_member_add
+from vexil.users.account_audit import account_audit
 from vexil.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -329,4 +330,5 @@ def _user_create(email: str, claims: Mapping[str, Any]) -> User:
             role=OrganisationRole(settings.OIDC_NEW_USER_ROLE),
             actor=Actor(user=user),
         )
+    account_audit(user=user, log=f"Account {email} created by its first single sign-on")
     return user

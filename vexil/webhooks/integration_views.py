@@ -1,9 +1,11 @@
 """Management API of integrations, on Flagsmith's routes where it has them.
 
-``projects/{id}/integrations/datadog/`` and ``.../grafana/`` (project admins), and
+``projects/{id}/integrations/datadog/`` and ``.../grafana/`` (project admins),
+``organisations/{id}/integrations/grafana/`` (organisation admins), and
 ``environments/{api_key}/integrations/slack/`` and ``.../json-webhook/`` (environment admins).
 Lists are bare arrays, as Flagsmith's; one integration of a kind per project or environment; keys
-and Slack's secret URL are write-only. Each has the ``deliveries/`` log of a webhook.
+and Slack's secret URL are write-only. Each has the ``deliveries/`` log of a webhook, and
+``test/`` (POST) sends it a sample event at once.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from vexil.webhooks.serializers import (
     SlackSerializer,
     WebhookDeliveryPageSerializer,
     WebhookDeliverySerializer,
+    WebhookTestResultSerializer,
 )
+from vexil.webhooks.views import IsOrganisationAdmin, OrganisationFromURL, test_outcome_response
 
 OPTION_FIELDS = ("use_custom_source",)
 
@@ -98,6 +102,14 @@ class _IntegrationViewSet(viewsets.ModelViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
+    @extend_schema(request=None, responses=WebhookTestResultSerializer)
+    @action(detail=True, methods=["post"], serializer_class=WebhookTestResultSerializer)
+    def test(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Send a sample event in the integration's format, now, to where its deliveries go
+        (Flagsmith's ``webhooks/test/`` answers: 200, or 400 saying why). Nothing is logged."""
+        outcome = services.integration_test_send(integration=self.get_object())
+        return test_outcome_response(outcome)
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -136,6 +148,18 @@ class GrafanaViewSet(_ProjectIntegrationViewSet):
 
     kind = DestinationKind.GRAFANA
     serializer_class = GrafanaSerializer
+
+
+class OrganisationGrafanaViewSet(OrganisationFromURL, _IntegrationViewSet):
+    """Flagsmith's organisation-level Grafana: annotations for the audit log of the
+    organisation's projects that have no Grafana integration of their own."""
+
+    kind = DestinationKind.GRAFANA
+    serializer_class = GrafanaSerializer
+    permission_classes = [IsOrganisationAdmin]
+
+    def _scope(self) -> dict[str, Any]:
+        return {"organisation": self.get_organisation()}
 
 
 class SlackViewSet(_EnvironmentIntegrationViewSet):

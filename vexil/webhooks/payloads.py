@@ -192,11 +192,12 @@ SAMPLE_ENVIRONMENT_EVENT: dict[str, Any] = {
     },
 }
 
+SAMPLE_FEATURE_NAME = "my_feature"
 SAMPLE_ORGANISATION_EVENT: dict[str, Any] = {
     "event_type": "AUDIT_LOG_CREATED",
     "data": {
         "created_date": "2020-02-23T17:30:57.006318Z",
-        "log": "New Flag / Remote Config created: my_feature",
+        "log": f"New Flag / Remote Config created: {SAMPLE_FEATURE_NAME}",
         "author": {"id": 1, "email": "user@domain.com", "first_name": "Jane", "last_name": "Doe"},
         "environment": None,
         "project": {"id": 1, "name": "Test Project", "organisation": 1},

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
+from vexil.audit.models import AuditLog
 from vexil.environments.models import Environment
+from vexil.features.models import Feature, FeatureSegment, FeatureState
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
+from vexil.segments.models import Segment
 from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery
 
 
@@ -33,12 +38,20 @@ def deliveries_of(webhook: Webhook) -> QuerySet[WebhookDelivery]:
 
 
 def integrations_of(
-    *, kind: str, project: Project | None = None, environment: Environment | None = None
+    *,
+    kind: str,
+    organisation: Organisation | None = None,
+    project: Project | None = None,
+    environment: Environment | None = None,
 ) -> QuerySet[Webhook]:
-    """The integration of ``kind`` of a project or an environment (zero or one row)."""
-    return Webhook.objects.filter(kind=kind, project=project, environment=environment).order_by(
-        "id"
-    )
+    """The integration of ``kind`` of an organisation (its own, not its projects'), a project or
+    an environment (zero or one row); none when no scope is given."""
+    if organisation is None and project is None and environment is None:
+        return Webhook.objects.none()
+    rows = Webhook.objects.filter(kind=kind, project=project, environment=environment)
+    if organisation is not None:
+        rows = rows.filter(organisation=organisation)
+    return rows.order_by("id")
 
 
 def integrations_of_environment(environment: Environment) -> QuerySet[Webhook]:
@@ -47,3 +60,62 @@ def integrations_of_environment(environment: Environment) -> QuerySet[Webhook]:
 
 def integrations_of_project(project: Project) -> QuerySet[Webhook]:
     return Webhook.objects.filter(project=project, environment__isnull=True)
+
+
+# --- What an audit row is about, as tags (Grafana annotations) ---------------------------------
+def audit_subject_tags(row: AuditLog) -> tuple[str, ...]:
+    """The tags Flagsmith puts on a Grafana annotation for what ``row`` changed:
+    ``feature:<name>`` and the feature's tag labels (with ``flag:enabled|disabled`` for a feature
+    state, ``segment:<name>`` for an override), or ``segment:<name>``. A deleted feature is named
+    from the row's ``before``; another object deleted since, or another kind, has none."""
+    if not row.resource_id.isdigit():
+        return ()  # a bulk row ("3..9") names no one object
+    pk = int(row.resource_id)
+    if row.resource_type == "feature":
+        return _feature_tags(pk, row.before)
+    if row.resource_type == "feature_state":
+        return _state_tags(pk, row.after or row.before or {})
+    if row.resource_type == "feature_segment":
+        return _override_tags(pk)
+    if row.resource_type == "segment":
+        segment = Segment.objects.filter(pk=pk).first()
+        return (f"segment:{segment.name}",) if segment is not None else ()
+    return ()
+
+
+def _feature_tags(pk: int, before: dict[str, Any] | None) -> tuple[str, ...]:
+    feature = Feature.objects.filter(pk=pk).first()
+    if feature is None:
+        name = (before or {}).get("name")
+        return (f"feature:{name}",) if name else ()
+    return (f"feature:{feature.name}", *_labels(feature))
+
+
+def _state_tags(pk: int, snapshot: dict[str, Any]) -> tuple[str, ...]:
+    state = (
+        FeatureState.objects.select_related("feature", "feature_segment__segment")
+        .filter(pk=pk)
+        .first()
+    )
+    if state is None:
+        return ()
+    enabled = snapshot.get("enabled", state.enabled)
+    segment = state.feature_segment.segment if state.feature_segment is not None else None
+    return (
+        f"feature:{state.feature.name}",
+        f"flag:{'enabled' if enabled else 'disabled'}",
+        *([f"segment:{segment.name}"] if segment is not None else []),
+        *_labels(state.feature),
+    )
+
+
+def _override_tags(pk: int) -> tuple[str, ...]:
+    override = FeatureSegment.objects.select_related("feature", "segment").filter(pk=pk).first()
+    if override is None:
+        return ()
+    feature = override.feature
+    return (f"feature:{feature.name}", f"segment:{override.segment.name}", *_labels(feature))
+
+
+def _labels(feature: Feature) -> list[str]:
+    return list(feature.tags.order_by("label").values_list("label", flat=True))

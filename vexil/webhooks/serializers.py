@@ -123,6 +123,13 @@ class WebhookTestSerializer(serializers.Serializer):
     scope = WebhookTestScopeSerializer()
 
 
+class WebhookTestResultSerializer(serializers.Serializer):
+    """A test send that the receiver answered with a 2xx (errors are the house error shape)."""
+
+    detail = serializers.CharField()
+    status = serializers.IntegerField()
+
+
 # --- Integrations (Flagsmith's field names where it has the integration) -----------------------
 class _IntegrationSerializer(serializers.ModelSerializer):
     """An integration as read back: its key or secret URL is write-only, never shown again.

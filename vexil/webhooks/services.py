@@ -29,7 +29,7 @@ from vexil.features.models import Feature, FeatureState
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.users.models import User
-from vexil.webhooks import formats, payloads, signing, tasks, worker
+from vexil.webhooks import formats, payloads, selectors, signing, tasks, worker
 from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery, WebhookEventType
 
 
@@ -231,18 +231,24 @@ def _audit_log_fan_out(row_id: int, organisation_id: int, project_id: int | None
             project_id=project_id,
         )
     )
-    if not hooks.exists():
+    scopes = set(hooks.values_list("kind", "project_id"))
+    if not scopes:
         return
+    kinds = {kind for kind, _ in scopes}
+    if any(kind == DestinationKind.GRAFANA and project for kind, project in scopes):
+        # As Flagsmith: the organisation's Grafana hears of projects without their own.
+        hooks = hooks.exclude(kind=DestinationKind.GRAFANA, project__isnull=True)
     row = (
         AuditLog.objects.select_related("author", "environment", "project")
         .filter(pk=row_id)
         .first()
     )
     if row is not None:
-        deliveries_create(event=_audit_event(row), webhooks=hooks)
+        tags = selectors.audit_subject_tags(row) if DestinationKind.GRAFANA in kinds else ()
+        deliveries_create(event=_audit_event(row, tags=tags), webhooks=hooks)
 
 
-def _audit_event(row: AuditLog) -> formats.Event:
+def _audit_event(row: AuditLog, *, tags: tuple[str, ...] = ()) -> formats.Event:
     author = row.author.email if row.author is not None else row.master_api_key_name or "system"
     labels = {
         "project": row.project.name if row.project is not None else "",
@@ -254,6 +260,7 @@ def _audit_event(row: AuditLog) -> formats.Event:
         moment=row.created_date,
         actor=author,
         labels=labels,
+        tags=tags,
     )
 
 
@@ -293,17 +300,19 @@ def deliveries_dispatch(*, delivery_ids: Sequence[uuid.UUID]) -> None:
 
 
 # --- Integrations -------------------------------------------------------------------------------
-INTEGRATION_SCOPES: dict[str, str] = {
-    DestinationKind.DATADOG: "project",
-    DestinationKind.GRAFANA: "project",
-    DestinationKind.SLACK: "environment",
-    DestinationKind.JSON: "environment",
+INTEGRATION_SCOPES: dict[str, frozenset[str]] = {
+    DestinationKind.DATADOG: frozenset({"project"}),
+    # Flagsmith's organisation-level Grafana: for the projects without their own.
+    DestinationKind.GRAFANA: frozenset({"project", "organisation"}),
+    DestinationKind.SLACK: frozenset({"environment"}),
+    DestinationKind.JSON: frozenset({"environment"}),
 }
 
 
 def integration_create(
     *,
     kind: str,
+    organisation: Organisation | None = None,
     project: Project | None = None,
     environment: Environment | None = None,
     url: str,
@@ -311,21 +320,20 @@ def integration_create(
     enabled: bool = True,
     options: dict[str, Any] | None = None,
 ) -> Webhook:
-    """One integration of ``kind`` per project (Datadog, Grafana) or environment (Slack, JSON)."""
-    owner = environment.project if environment is not None else project
-    if owner is None or INTEGRATION_SCOPES.get(kind) != (
-        "environment" if environment is not None else "project"
-    ):
+    """One integration of ``kind`` per organisation (Grafana), project (Datadog, Grafana) or
+    environment (Slack, JSON): exactly one of the three is given."""
+    scope, organisation_id = _integration_scope(organisation, project, environment)
+    if scope not in INTEGRATION_SCOPES.get(kind, frozenset()):
         raise ValidationError(f"A {kind} integration does not belong there.")
-    existing = Webhook.objects.filter(kind=kind, environment=environment, project=project)
+    existing = Webhook.objects.filter(
+        kind=kind, organisation_id=organisation_id, environment=environment, project=project
+    )
     if existing.exists():
         label = DestinationKind(kind).label
-        raise ValidationError(
-            f"{label} integration for this {INTEGRATION_SCOPES[kind]} already exists."
-        )
+        raise ValidationError(f"{label} integration for this {scope} already exists.")
     return Webhook.objects.create(
         kind=kind,
-        organisation_id=owner.organisation_id,
+        organisation_id=organisation_id,
         project=project,
         environment=environment,
         url=webhook_url_validate(url),
@@ -333,6 +341,20 @@ def integration_create(
         enabled=enabled,
         options=options or {},
     )
+
+
+def _integration_scope(
+    organisation: Organisation | None, project: Project | None, environment: Environment | None
+) -> tuple[str, int]:
+    given = [scope for scope in (organisation, project, environment) if scope is not None]
+    if len(given) != 1:
+        raise ValidationError("An integration belongs to one organisation, project or environment.")
+    if environment is not None:
+        return "environment", environment.project.organisation_id
+    if project is not None:
+        return "project", project.organisation_id
+    assert organisation is not None
+    return "organisation", organisation.pk
 
 
 def integration_update(*, integration: Webhook, **changes: Any) -> Webhook:
@@ -370,6 +392,48 @@ def webhook_test_send(*, url: str, secret: str, sample: dict[str, Any]) -> TestS
         timestamp=int(time.time()),
         attempt=1,
     )
+    return _test_post(url, body, headers)
+
+
+def integration_test_send(*, integration: Webhook) -> TestSendOutcome:
+    """Send a sample event, in ``integration``'s own format, to where its deliveries go (with
+    the key they use) at once, and say what came back. Nothing is queued or logged: it is the
+    integration's ``webhooks/test/``. Flag integrations get Flagsmith's sample flag change, audit
+    integrations its sample audit row."""
+    destination = formats.destination_of(integration)
+    event = _sample_event(integration.kind)
+    body = formats.body_for(destination, event).encode()
+    headers = formats.request_headers(
+        destination,
+        body,
+        event_id=str(uuid.uuid4()),
+        event_type=event.type,
+        timestamp=int(time.time()),
+        attempt=1,
+    )
+    return _test_post(formats.request_url(destination), body, headers)
+
+
+def _sample_event(kind: str) -> formats.Event:
+    if formats.accepts(kind, WebhookEventType.FLAG_UPDATED):
+        flag = payloads.SAMPLE_ENVIRONMENT_EVENT
+        data = flag["data"]
+        return formats.Event(
+            type=flag["event_type"], data=data, moment=timezone.now(), actor=data["changed_by"]
+        )
+    audit = payloads.SAMPLE_ORGANISATION_EVENT
+    data = audit["data"]
+    return formats.Event(
+        type=audit["event_type"],
+        data=data,
+        moment=timezone.now(),
+        actor=data["author"]["email"],
+        labels={"project": data["project"]["name"], "environment": ""},
+        tags=(f"feature:{payloads.SAMPLE_FEATURE_NAME}",),
+    )
+
+
+def _test_post(url: str, body: bytes, headers: dict[str, str]) -> TestSendOutcome:
     try:
         response = outbound.post(url, body, headers=headers)
     except outbound.OutboundRefusedError as refusal:

@@ -25,6 +25,11 @@ router.register(
     basename="integration-grafana",
 )
 router.register(
+    r"organisations/(?P<organisation_pk>\d+)/integrations/grafana",
+    integration_views.OrganisationGrafanaViewSet,
+    basename="integration-grafana-organisation",
+)
+router.register(
     r"environments/(?P<environment_api_key>[^/]+)/integrations/slack",
     integration_views.SlackViewSet,
     basename="integration-slack",

@@ -114,11 +114,12 @@ class EnvironmentWebhookViewSet(EnvironmentFromURL, _WebhookViewSet):
         return {"organisation": environment.project.organisation, "environment": environment}
 
 
-class OrganisationWebhookViewSet(_WebhookViewSet):
-    """``organisations/{id}/webhooks/``: audit-log and flag events; organisation admins only."""
+class OrganisationFromURL:
+    """The organisation named by ``organisation_pk`` in the URL, among the requester's; 404
+    otherwise (a stranger cannot tell it exists)."""
 
-    queryset = Webhook.objects.none()
-    permission_classes = [IsOrganisationAdmin]
+    request: Any
+    kwargs: dict[str, Any]
 
     def get_organisation(self) -> Organisation:
         if not hasattr(self, "_organisation"):
@@ -128,6 +129,13 @@ class OrganisationWebhookViewSet(_WebhookViewSet):
             )
         return self._organisation
 
+
+class OrganisationWebhookViewSet(OrganisationFromURL, _WebhookViewSet):
+    """``organisations/{id}/webhooks/``: audit-log and flag events; organisation admins only."""
+
+    queryset = Webhook.objects.none()
+    permission_classes = [IsOrganisationAdmin]
+
     def get_queryset(self) -> QuerySet[Webhook]:
         if getattr(self, "swagger_fake_view", False):
             return Webhook.objects.none()
@@ -135,6 +143,20 @@ class OrganisationWebhookViewSet(_WebhookViewSet):
 
     def _scope(self) -> dict[str, Any]:
         return {"organisation": self.get_organisation()}
+
+
+def test_outcome_response(outcome: services.TestSendOutcome) -> Response:
+    """Flagsmith's answer to a test send: 200 with the receiver's status, or 400 saying why."""
+    if outcome.ok:
+        return Response({"detail": outcome.detail, "status": outcome.status})
+    error: dict[str, Any] = {
+        "detail": outcome.detail,
+        "code": outcome.code,
+        "body": outcome.body,
+    }
+    if outcome.status is not None:
+        error["status"] = outcome.status
+    return Response(error, status=status.HTTP_400_BAD_REQUEST)
 
 
 class WebhookTestView(APIView):
@@ -151,16 +173,7 @@ class WebhookTestView(APIView):
         outcome = services.webhook_test_send(
             url=data["webhook_url"], secret=data.get("secret") or "", sample=sample
         )
-        if outcome.ok:
-            return Response({"detail": outcome.detail, "status": outcome.status})
-        error: dict[str, Any] = {
-            "detail": outcome.detail,
-            "code": outcome.code,
-            "body": outcome.body,
-        }
-        if outcome.status is not None:
-            error["status"] = outcome.status
-        return Response(error, status=status.HTTP_400_BAD_REQUEST)
+        return test_outcome_response(outcome)
 
     def _sample_for(self, request: Request, scope: dict[str, str]) -> dict[str, Any]:
         principal = request_principal(request)
