@@ -22,10 +22,12 @@ Markdown on stdout; figures recorded in docs/performance.md. Only loopback is us
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,7 +95,9 @@ class Figure:
 
 def _setup(database_url: str | None) -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
-    os.environ["VEXIL_DATA_DIR"] = tempfile.mkdtemp(prefix="vexil-bench-importer-")
+    data = tempfile.mkdtemp(prefix="vexil-bench-importer-")
+    atexit.register(shutil.rmtree, data, ignore_errors=True)
+    os.environ["VEXIL_DATA_DIR"] = data
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vexil.settings")
     if database_url:
         os.environ["DATABASE_URL"] = database_url
@@ -125,24 +129,27 @@ def _source(count: int, workers: int) -> Iterator[tuple[str, str]]:
         wait_for,
     )
 
-    directory = Path(tempfile.mkdtemp(prefix="vexil-bench-importer-source-"))
-    env = vexil_environment(VEXIL_DATA_DIR=str(directory / "data"))
-    _check(run_vexil("migrate", "-v", "0", env=env, timeout=300))
-    boot = _check(run_vexil("bootstrap", "--email", "source@example.com", "--json", env=env))
-    password = json.loads(boot.stdout.splitlines()[0])["user"]["password"]
-    seed = SEED_SCRIPT.format(count=count)
-    _check(run_vexil("manage", "shell", "-c", seed, env=env, timeout=1800))
-    port = free_port()
-    command = vexil_command("serve", "--port", str(port), "--workers", str(workers), "--no-migrate")
-    with running(command, env=env, output=directory / "server.log") as process:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(
-            lambda: http_get(url + "/health/liveness/"),
-            timeout=60,
-            what="the source server",
-            process=process,
+    with tempfile.TemporaryDirectory(prefix="vexil-bench-importer-source-") as name:
+        directory = Path(name)
+        env = vexil_environment(VEXIL_DATA_DIR=str(directory / "data"))
+        _check(run_vexil("migrate", "-v", "0", env=env, timeout=300))
+        boot = _check(run_vexil("bootstrap", "--email", "source@example.com", "--json", env=env))
+        password = json.loads(boot.stdout.splitlines()[0])["user"]["password"]
+        seed = SEED_SCRIPT.format(count=count)
+        _check(run_vexil("manage", "shell", "-c", seed, env=env, timeout=1800))
+        port = free_port()
+        command = vexil_command(
+            "serve", "--port", str(port), "--workers", str(workers), "--no-migrate"
         )
-        yield url, _login(url, password)
+        with running(command, env=env, output=directory / "server.log") as process:
+            url = f"http://127.0.0.1:{port}"
+            wait_for(
+                lambda: http_get(url + "/health/liveness/"),
+                timeout=60,
+                what="the source server",
+                process=process,
+            )
+            yield url, _login(url, password)
 
 
 def _check(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
