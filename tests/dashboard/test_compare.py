@@ -82,4 +82,4 @@ def test_compare__query_count_does_not_grow_with_features(
         response = admin_client.get(_url(project, environment), query)
 
     assert response.status_code == 200
-    assert len(queries) == 18
+    assert len(queries) == 10

@@ -104,7 +104,7 @@ def test_evaluate__query_count_does_not_grow_with_features(
         response = admin_client.get(_url(project, environment), query)
 
     assert response.status_code == 200
-    assert len(queries) == 19
+    assert len(queries) == 11
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,7 @@ def test_list__query_count_does_not_grow_with_rows(
         response = admin_client.get(_url(project, environment), {"page": "2"})
 
     assert response.status_code == 200
-    assert len(queries) == 21
+    assert len(queries) == 13
 
 
 def test_poll__unchanged_revision__204(

@@ -64,7 +64,7 @@ def test_list__query_count_does_not_grow_with_rows(
         response = admin_client.get(_url(project, environment))
 
     assert response.status_code == 200
-    assert len(queries) == 16
+    assert len(queries) == 8
 
 
 def test_create__audited_then_shown(
@@ -291,4 +291,4 @@ def test_detail__query_count_does_not_grow_with_features(
         response = admin_client.get(_url(project, environment, f"{identity.pk}/"))
 
     assert response.status_code == 200
-    assert len(queries) == 23
+    assert len(queries) == 15

@@ -244,7 +244,7 @@ def test_list__query_count_does_not_grow_with_rows(
         response = admin_client.get(_url(project))
 
     assert response.status_code == 200
-    assert len(queries) == 11
+    assert len(queries) == 8
 
 
 def test_viewer__reads_rules_without_controls_and_replayed_posts_refused(

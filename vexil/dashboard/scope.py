@@ -109,18 +109,30 @@ def organisation_scope(request: HttpRequest, organisation_id: int) -> Scope:
     return scope
 
 
-def _enter_organisation(scope: Scope, organisation: Organisation) -> None:
+def _enter_organisation(
+    scope: Scope, organisation: Organisation, visible: list[Project] | None = None
+) -> None:
+    """``visible``: the user's projects in every organisation, when the caller has them."""
     scope.organisation = organisation
     scope.organisation_permissions = permissions.organisation_permissions(scope.user, organisation)
-    scope.projects = list(projects_of(scope.user).filter(organisation=organisation))
+    if visible is None:
+        scope.projects = list(projects_of(scope.user).filter(organisation=organisation))
+    else:
+        scope.projects = [p for p in visible if p.organisation_id == organisation.pk]
 
 
 def project_scope(request: HttpRequest, project_id: int) -> Scope:
     scope = user_scope(request)
-    project = projects_of(scope.user).filter(pk=project_id).select_related("organisation").first()
-    if project is None:
+    # One query finds the project and fills the switcher: a user sees few projects in all.
+    visible = list(projects_of(scope.user))
+    project = next((p for p in visible if p.pk == project_id), None)
+    organisation = next(
+        (o for o in scope.organisations if project and o.pk == project.organisation_id), None
+    )
+    if project is None or organisation is None:
         raise Http404
-    _enter_organisation(scope, project.organisation)
+    project.organisation = organisation
+    _enter_organisation(scope, organisation, visible)
     scope.project = project
     scope.project_permissions = permissions.project_permissions(scope.user, project)
     scope.is_project_admin = permissions.is_project_admin(scope.user, project)
@@ -144,7 +156,9 @@ def environment_scope(request: HttpRequest, project_id: int, client_key: str) ->
     scope.environment = environment
     scope.environment_permissions = permissions.environment_permissions(scope.user, environment)
     scope.is_environment_admin = permissions.is_environment_admin(scope.user, environment)
-    request.session[_LAST_ENVIRONMENT] = [project_id, client_key]
+    if request.session.get(_LAST_ENVIRONMENT) != [project_id, client_key]:
+        # Only on a change: an assignment saves the session, a write on every page view.
+        request.session[_LAST_ENVIRONMENT] = [project_id, client_key]
     return scope
 
 

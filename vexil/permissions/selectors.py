@@ -8,9 +8,21 @@ those of every group they belong to. Any project or environment permission impli
 Any environment grant in a project also implies VIEW_PROJECT on that project, and nothing more:
 whoever may see an environment's flags may read the features, segments and tags they are made of
 (read-only; every project write still needs its own project permission).
+
+Within one request the rows these rules read (a user's organisation role, their grants on a
+project or an environment) are remembered: a page asks the same questions several times (its
+navigation, its controls, each permission check). The memo lives only inside
+:func:`remembered_per_request`, which ``vexil.permissions.middleware`` enters around every
+request, never across requests; any change to a membership, a grant or a group's members
+forgets it at once (signals, connected in ``apps.py``). Outside a request nothing is remembered.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -29,6 +41,37 @@ from vexil.permissions.principals import MasterKeyPrincipal, Principal
 from vexil.projects.models import Project
 from vexil.users.models import User
 
+_T = TypeVar("_T")
+_memo: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
+    "vexil_permission_memo", default=None
+)
+
+
+@contextmanager
+def remembered_per_request() -> Iterator[None]:
+    """Remember the permission rows read inside this block (one request), and only there."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def forget_remembered(**_: object) -> None:
+    """Forget what this request remembered (a membership, grant or group changed)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+def _remembered(key: tuple[Any, ...], read: Callable[[], _T]) -> _T:
+    memo = _memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
 
 def _grantee(user: User) -> Q:
     return Q(user=user) | Q(group__users=user)
@@ -39,10 +82,37 @@ def organisation_role(user: Principal, organisation_id: int) -> str | None:
         if user.organisation_id != organisation_id:
             return None
         return OrganisationRole.ADMIN if user.is_admin else OrganisationRole.USER
-    return (
-        OrganisationMembership.objects.filter(user=user, organisation_id=organisation_id)
-        .values_list("role", flat=True)
-        .first()
+    return _remembered(
+        ("role", user.pk, organisation_id),
+        lambda: (
+            OrganisationMembership.objects.filter(user=user, organisation_id=organisation_id)
+            .values_list("role", flat=True)
+            .first()
+        ),
+    )
+
+
+def _project_grants(user: User, project: Project) -> tuple[tuple[bool, list[str]], ...]:
+    """``(admin, permissions)`` of each grant on ``project`` to the user or their groups."""
+    return _remembered(
+        ("project_grants", user.pk, project.pk),
+        lambda: tuple(
+            ProjectGrant.objects.filter(_grantee(user), project=project).values_list(
+                "admin", "permissions"
+            )
+        ),
+    )
+
+
+def _environment_grants(user: User, environment: Environment) -> tuple[tuple[bool, list[str]], ...]:
+    """``(admin, permissions)`` of each grant on ``environment`` to the user or their groups."""
+    return _remembered(
+        ("environment_grants", user.pk, environment.pk),
+        lambda: tuple(
+            EnvironmentGrant.objects.filter(_grantee(user), environment=environment).values_list(
+                "admin", "permissions"
+            )
+        ),
     )
 
 
@@ -62,9 +132,7 @@ def project_permissions(user: Principal, project: Project) -> frozenset[str]:
     if isinstance(user, MasterKeyPrincipal):
         return frozenset()
     granted: set[str] = set()
-    for admin, keys in ProjectGrant.objects.filter(_grantee(user), project=project).values_list(
-        "admin", "permissions"
-    ):
+    for admin, keys in _project_grants(user, project):
         if admin:
             return ALL_PROJECT_PERMISSIONS
         granted.update(keys)
@@ -82,7 +150,7 @@ def is_project_admin(user: Principal, project: Project) -> bool:
         return True
     if isinstance(user, MasterKeyPrincipal):
         return False
-    return ProjectGrant.objects.filter(_grantee(user), project=project, admin=True).exists()
+    return any(admin for admin, _ in _project_grants(user, project))
 
 
 def environment_permissions(user: Principal, environment: Environment) -> frozenset[str]:
@@ -91,8 +159,7 @@ def environment_permissions(user: Principal, environment: Environment) -> frozen
     if isinstance(user, MasterKeyPrincipal):
         return frozenset()
     granted: set[str] = set()
-    grants = EnvironmentGrant.objects.filter(_grantee(user), environment=environment)
-    for admin, keys in grants.values_list("admin", "permissions"):
+    for admin, keys in _environment_grants(user, environment):
         if admin:
             return ALL_ENVIRONMENT_PERMISSIONS
         granted.update(keys)
@@ -164,9 +231,7 @@ def is_environment_admin(user: Principal, environment: Environment) -> bool:
         return True
     if isinstance(user, MasterKeyPrincipal):
         return False
-    return EnvironmentGrant.objects.filter(
-        _grantee(user), environment=environment, admin=True
-    ).exists()
+    return any(admin for admin, _ in _environment_grants(user, environment))
 
 
 def project_ids_with_permission(user: Principal, permission: str) -> set[int]:
