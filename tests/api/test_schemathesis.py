@@ -173,7 +173,11 @@ def seed_resources(world: World) -> dict[str, Any]:
         data="[]",
         results=[{"name": "banner", "result": "SKIPPED"}],
     )
+    organisation_grafana = Webhook.objects.create(
+        kind="grafana", organisation=organisation, url="https://grafana.example.com/", secret="k"
+    )
     return {
+        "organisation-grafana": _delivered(organisation_grafana).pk,
         "environment-webhooks": _delivered(environment_webhook).pk,
         "organisation-webhooks": _delivered(organisation_webhook).pk,
         "project-user-group-permissions": ProjectGrant.objects.create(
@@ -200,6 +204,8 @@ def seeded_path_parameters(path: str, ids: dict[str, Any]) -> dict[str, Any]:
             resource = "identity-featurestates"
         elif resource in ("user-permissions", "user-group-permissions", "webhooks"):
             resource = f"{segments[2][:-1]}-{resource}"
+        elif resource == "grafana" and segments[2] == "organisations":
+            resource = "organisation-grafana"
         if resource in ids:
             values[match.group(1)] = ids[resource]
     return values

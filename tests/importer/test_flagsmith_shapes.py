@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.importer import flagsmith_bodies as bodies
 from vexil.engine import compile_environment
@@ -272,3 +272,17 @@ def test_import__answer_missing_a_nested_field__clear_error_no_traceback(
         f"an answer from {flagsmith.url} in an unexpected shape (KeyError: 'id'); "
         "this Flagsmith version may differ"
     )
+
+
+@pytest.mark.parametrize("value", ["0", "65", "many"])
+def test_cli__concurrency_out_of_range__usage_error(value: str) -> None:
+    with pytest.raises(CommandError, match=f"a whole number from 1 to 64, not '{value}'"):
+        call_command(
+            "import_flagsmith",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--token",
+            "t",
+            "--concurrency",
+            value,
+        )

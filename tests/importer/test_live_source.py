@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from tests.processes import (
     free_port,
@@ -31,6 +33,7 @@ from tests.processes import (
     vexil_environment,
     wait_for,
 )
+from tests.sdk.conftest import SDKClient
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.features.services import feature_create
@@ -343,3 +346,62 @@ def test_cli__unreachable_url__message_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"Error: Cannot reach {url}organisations/" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# --- Two installs -------------------------------------------------------------------------------
+# The source above is a second, separate Vexil install (its own process and SQLite database), so
+# it also proves that Flagsmith's feature export file moves flags from one install to another.
+
+
+@pytest.fixture
+def owner_client(db: None) -> tuple[User, APIClient]:
+    owner = User.objects.create_user(email="newcomer@example.com", password=None)
+    client = APIClient()
+    client.force_authenticate(owner)
+    return owner, client
+
+
+def _served_flags(body: Any) -> list[dict[str, Any]]:
+    """A ``/api/v1/flags/`` body without what names rows of one install (ids, dates)."""
+    flags = json.loads(json.dumps(body))
+    for flag in flags:
+        del flag["id"], flag["environment"], flag["feature"]["id"]
+        del flag["feature"]["created_date"]
+    return sorted(flags, key=lambda flag: flag["feature"]["name"])
+
+
+def test_feature_export__from_another_install__same_flags_served(
+    source: Source, owner_client: tuple[User, APIClient], sdk: SDKClient
+) -> None:
+    # Given: the other install's Production environment, exported through its API
+    owner, client = owner_client
+    key = source.client_keys["Production"]
+    created = source.call(
+        "POST",
+        "features/create-feature-export/",
+        {"environment_id": _environment_id(source, key), "tag_ids": []},
+    )
+    exported = source.call("GET", f"features/download-feature-export/{created['id']}/")
+    actor = Actor(user=owner)
+    organisation = organisation_create(name="Newcomer", creator=owner, actor=actor)
+    project = project_create(
+        organisation=organisation, name="Shop", actor=actor, environment_names=["Live"]
+    )
+    target = Environment.objects.get(project=project)
+
+    # When: imported into this install
+    upload = SimpleUploadedFile("feature_export.json", json.dumps(exported).encode())
+    response = client.post(
+        f"/api/v1/features/feature-import/{target.pk}",
+        {"file": upload, "strategy": "OVERWRITE_DESTRUCTIVE"},
+        format="multipart",
+    )
+
+    # Then: both installs serve the same flags
+    assert response.status_code == 201, response.json()
+    assert [r["result"] for r in response.json()["results"]] == ["CREATED"] * 3
+    theirs = source.call("GET", "flags/", key=key)
+    ours = sdk.get("/api/v1/flags/", key=target.api_key)
+    assert ours.status == 200
+    assert _served_flags(ours.json()) == _served_flags(theirs)
+    assert {f["feature"]["name"] for f in theirs} == {"checkout_button", "banner_text", "max_items"}

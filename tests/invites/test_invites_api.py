@@ -582,3 +582,19 @@ def test_openapi__bulk_invite__201_documented_as_the_bare_list_it_answers(db: No
     created = schema["paths"]["/api/v1/organisations/{organisation_pk}/invite/"]["post"]
     body = created["responses"]["201"]["content"]["application/json"]["schema"]
     assert body == {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}
+
+
+def test_register__address_in_use__400_on_the_field_and_throttled_per_address(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    assert _register().status_code == 201
+    # When the same address signs up again, then others from the same client address
+    again = _register(password="another horse 5")
+    tries = [_register(email=f"u{n}@example.com").status_code for n in range(2)]
+    # Then
+    assert again.status_code == 400
+    assert again.json()["email"] == ["A user with this e-mail address already exists."]
+    assert User.objects.get(email="bob@example.com").check_password(PASSWORD)
+    assert tries == [201, 429]

@@ -31,6 +31,10 @@ from vexil.organisations.models import Organisation, OrganisationRole
 from vexil.organisations.selectors import members_of
 from vexil.permissions import selectors as permissions
 from vexil.permissions.keys import OrganisationPermission
+from vexil.users.selectors import organisation_emails
+
+#: How many of the organisation's latest e-mails the settings page lists (all: the API).
+RECENT_EMAILS = 20
 
 
 def _organisation(scope: Scope) -> Organisation:
@@ -84,6 +88,9 @@ def settings_page(
         context["form"] = form or OrganisationSettingsForm(
             initial=OrganisationSettingsForm.initial_of(organisation)
         )
+        # The API's rule (organisations/{id}/emails/): its administrators see its outbox.
+        outbox = organisation_emails(organisation_id=organisation.pk)
+        context["emails"] = list(outbox.defer("body_text", "body_html")[:RECENT_EMAILS])
     response = render_page(
         request, "dashboard/settings/organisation.html", scope, context, status=status
     )

@@ -67,3 +67,20 @@ def identity_hashing_id_set(*, identity: Identity, hashing_id: int) -> bool:
     # Identities' evaluated flags are cached per revision (vexil.sdk.results).
     environment_revision_bump(environment_ids=[identity.environment_id])
     return True
+
+
+@transaction.atomic
+def identities_hashing_ids_set(*, environment_id: int, hashing_ids: Mapping[int, int]) -> int:
+    """Hash these identities of the environment (Vexil id -> Flagsmith's id) on Flagsmith's ids:
+    one read, one bulk update and one revision bump, whatever their number; how many changed."""
+    changed = [
+        Identity(pk=pk, hashing_id=hashing_ids[pk])
+        for pk, current in Identity.objects.filter(
+            environment_id=environment_id, pk__in=list(hashing_ids)
+        ).values_list("pk", "hashing_id")
+        if current != hashing_ids[pk]
+    ]
+    if changed:
+        Identity.objects.bulk_update(changed, ["hashing_id"], batch_size=500)
+        environment_revision_bump(environment_ids=[environment_id])
+    return len(changed)

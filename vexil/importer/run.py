@@ -1,16 +1,16 @@
 """The import itself: Flagsmith's objects, created or updated through Vexil's own services.
 
 Each object graph (an organisation, a project with its tags, a feature with its options, a
-segment with its rules, an environment, the states of one feature in one environment, an
-identity with its traits and overrides) is written in one transaction together with its
-mapping row (``ImportedObject``): a run that stops half way leaves every graph whole or absent,
-and the next run carries on. A graph whose source is unchanged since it was last imported (the
-mapping's fingerprint) is not touched, so a second run changes nothing.
+segment with its rules, an environment, the states of one feature in one environment) is
+written in one transaction together with its mapping row (``ImportedObject``); identities, with
+their traits and overrides, a page at a time in one transaction (vexil.importer.identities). A
+run that stops half way leaves every graph whole or absent, and the next run carries on. A graph
+whose source is unchanged since it was last imported (the mapping's fingerprint) is not touched,
+so a second run changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +18,6 @@ from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
-import orjson
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
@@ -45,22 +44,20 @@ from vexil.features.services import (
     feature_segment_priorities_update,
     feature_state_update,
     feature_update,
-    identity_override_create,
     mv_option_create,
     mv_option_update,
     segment_override_create,
 )
-from vexil.identities.identify import TraitInput, identity_identify
-from vexil.identities.models import Identity, Trait, TraitValue
-from vexil.identities.services import traits_delete
+from vexil.identities.models import Identity
 from vexil.importer.hashing import (
     feature_state_hashing_ids_set,
-    identity_hashing_id_set,
     segment_hashing_id_set,
 )
+from vexil.importer.identities import IdentityWriter, SourceIdentity
 from vexil.importer.models import ImportedObject
 from vexil.importer.report import Progress, Report
 from vexil.importer.source import FlagsmithSource, SourceError, SourceShapeError
+from vexil.importer.values import error_messages, fingerprint, typed_value
 from vexil.organisations.models import Organisation
 from vexil.organisations.services import organisation_create, organisation_operator_update
 from vexil.projects.models import Project
@@ -97,7 +94,8 @@ ENVIRONMENT_FIELDS = (
 TAG_FIELDS = ("color", "description", "is_permanent")
 SERVER_KEY_NAME = "Imported from Flagsmith"
 READ_THREADS = 8  # concurrent reads of identities' traits and overrides from the source
-IDENTITY_PAGE = 100  # identities written per transaction (a savepoint each)
+MAX_CONCURRENCY = 64
+IDENTITY_PAGE = 100  # identities written per transaction
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,7 @@ class ImportOptions:
     organisations: frozenset[int] = frozenset()  # empty: every organisation the key can read
     projects: frozenset[int] = frozenset()  # empty: every project of those organisations
     identities: bool = False
+    concurrency: int = READ_THREADS  # identities read from the source at once
     dry_run: bool = False
 
 
@@ -127,10 +126,6 @@ class ImportFailedError(Exception):
     """The import cannot go on (the source is unreadable or answers in an unknown shape)."""
 
 
-def fingerprint(*parts: object) -> str:
-    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 class Importer:
     def __init__(
         self,
@@ -149,6 +144,7 @@ class Importer:
         self.report = Report(source=source.base, dry_run=options.dry_run)
         self.environments: list[ImportedEnvironment] = []
         self._users_by_email: dict[str, User] | None = None
+        self._features: dict[object, Feature] = {}
 
     # --- the run -------------------------------------------------------------------------------
     def run(self) -> Report:
@@ -243,7 +239,7 @@ class Importer:
                 target = write(item, existing)
                 self._remember(kind, source_id, target, digest)
         except ValidationError as exc:
-            self.report.skip(kind, source_id, str(item.get("name") or ""), _messages(exc))
+            self.report.skip(kind, source_id, str(item.get("name") or ""), error_messages(exc))
             return None
         self.report.count(kind, "created" if existing is None else "updated")
         return target
@@ -383,7 +379,7 @@ class Importer:
         ]
 
     def _option(self, feature: Feature, item: Mapping[str, Any]) -> None:
-        value = _typed_value(item)
+        value = typed_value(item)
         allocation = float(item.get("default_percentage_allocation", 100))
         key = item.get("key")
         option = self._target("mv_option", item["id"], MultivariateFeatureOption)
@@ -606,9 +602,8 @@ class Importer:
 
     # --- identities ------------------------------------------------------------------------------
     def _identities(self, environment: Environment, document: Mapping[str, Any]) -> list[str]:
-        """Page by page: each page's traits and overrides are read concurrently (the source's
-        latency, not Vexil, bounds the rate), then written in one transaction with a savepoint
-        per identity, so an identity that fails leaves nothing of itself behind."""
+        """Page by page: each page's traits and overrides are read concurrently, and the next
+        page is read while this one is written (in bulk, see vexil.importer.identities)."""
         from_document = {
             o["identifier"]: o.get("identity_features") or []
             for o in document.get("identity_overrides") or []
@@ -617,100 +612,43 @@ class Importer:
         complete = bool(document.get("use_identity_overrides_in_local_eval"))
         key = environment.api_key
 
-        def details(item: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
+        def details(item: Mapping[str, Any]) -> SourceIdentity:
             traits = self.source.traits(key, item["id"])
             if item["identifier"] in from_document or complete:
-                return traits, from_document.get(item["identifier"], [])
-            return traits, self.source.identity_overrides(key, item["id"])
+                overrides = from_document.get(item["identifier"], [])
+            else:
+                overrides = self.source.identity_overrides(key, item["id"])
+            return SourceIdentity.read(key, item, traits, overrides)
 
+        writer = IdentityWriter(
+            source=self.source.base,
+            environment=environment,
+            actor=self.actor,
+            report=self.report,
+            feature=self._imported_feature,
+        )
         identifiers: list[str] = []
         done = 0
-        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            # The next page is read while this one is written.
-            pending: list[tuple[dict[str, Any], Future[Any]]] = []
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            pending: list[Future[SourceIdentity]] = []
             for page in _pages(self.source.identities(key), IDENTITY_PAGE):
-                reading = [(item, pool.submit(details, item)) for item in page]
-                done += self._identities_write(environment, pending, identifiers)
+                reading = [pool.submit(details, item) for item in page]
+                identifiers += writer.write([future.result() for future in pending])
+                done += len(pending)
                 pending = reading
                 self.progress.update(f"identities of {environment.name}", done)
-            done += self._identities_write(environment, pending, identifiers)
+            identifiers += writer.write([future.result() for future in pending])
+            done += len(pending)
             self.progress.update(f"identities of {environment.name}", done)
         return identifiers
 
-    def _identities_write(
-        self,
-        environment: Environment,
-        page: Sequence[tuple[dict[str, Any], Future[Any]]],
-        identifiers: list[str],
-    ) -> int:
-        key = environment.api_key
-        with transaction.atomic():
-            for item, future in page:
-                traits, overrides = future.result()
-                identity = self._graph(
-                    "identity",
-                    item,
-                    partial(self._identity, environment, traits=traits, overrides=overrides),
-                    [_trait_value(t) for t in traits],
-                    [_override_key(o) for o in overrides],
-                    source_id=f"{key}:{item['id']}",
-                )
-                if identity is not None:
-                    identifiers.append(item["identifier"])
-        return len(page)
-
-    def _identity(
-        self,
-        environment: Environment,
-        item: Mapping[str, Any],
-        existing: Identity | None,
-        *,
-        traits: Sequence[Mapping[str, Any]],
-        overrides: Sequence[Mapping[str, Any]],
-    ) -> Identity:
-        incoming = {t["trait_key"]: _trait_value(t)[1] for t in traits}
-        outcome = identity_identify(
-            environment_id=environment.pk,
-            identifier=item["identifier"],
-            traits=[TraitInput(k, v) for k, v in incoming.items() if v is not None],
-            transient=False,
-            persist_traits=True,
-        )
-        assert outcome.identity_id is not None
-        identity = Identity.objects.get(pk=outcome.identity_id)
-        stale = Trait.objects.filter(identity=identity).exclude(trait_key__in=list(incoming))
-        if stale.exists():
-            traits_delete(traits=list(stale), actor=self.actor)
-        for override in overrides:
-            self._identity_override(environment, identity, override)
-        if not environment.use_identity_composite_key_for_hashing:
-            identity_hashing_id_set(identity=identity, hashing_id=int(item["id"]))
-        return identity
-
-    def _identity_override(
-        self, environment: Environment, identity: Identity, item: Mapping[str, Any]
-    ) -> None:
-        feature_ref = item["feature"]
-        feature = self._mapped_feature(
-            feature_ref if isinstance(feature_ref, dict) else {"id": feature_ref}
-        )
-        state = FeatureState.objects.filter(feature=feature, identity=identity).first()
-        if state is None:
-            identity_override_create(
-                feature=feature,
-                identity_id=identity.pk,
-                environment=environment,
-                actor=self.actor,
-                enabled=bool(item["enabled"]),
-                value=_override_value(item),
-            )
-        elif (state.enabled, state.value) != (bool(item["enabled"]), _override_value(item)):
-            feature_state_update(
-                feature_state=state,
-                actor=self.actor,
-                enabled=bool(item["enabled"]),
-                value=_override_value(item),
-            )
+    def _imported_feature(self, source_id: object) -> Feature:
+        """The feature a Flagsmith feature id became, remembered for the identities' overrides
+        (features are imported before any identity)."""
+        feature = self._features.get(source_id)
+        if feature is None:
+            feature = self._features[source_id] = self._mapped_feature({"id": source_id})
+        return feature
 
 
 _MODELS: dict[str, type[Model]] = {
@@ -733,12 +671,6 @@ def _present(item: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {name: item[name] for name in names if name in item}
 
 
-def _messages(error: ValidationError) -> str:
-    if hasattr(error, "message_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-    return " ".join(error.messages)
-
-
 def _initial_value(value: object) -> FeatureValue:
     """Flagsmith serves ``initial_value`` as text (auto-typed on creation); Vexil as JSON."""
     if isinstance(value, str):
@@ -746,51 +678,6 @@ def _initial_value(value: object) -> FeatureValue:
     if value is None or isinstance(value, bool | int):
         return value
     raise SourceShapeError(f"A feature's initial_value is neither text nor a value: {value!r:.80}")
-
-
-def _typed_value(item: Mapping[str, Any]) -> FeatureValue:
-    """A value stored Flagsmith's way: ``type`` and one column per type."""
-    kind = item.get("type")
-    if kind == "int":
-        value = item.get("integer_value")
-    elif kind == "bool":
-        value = item.get("boolean_value")
-    elif kind == "unicode":
-        value = item.get("string_value")
-    else:
-        raise SourceShapeError(f"An option value has the unknown type {kind!r}.")
-    return value
-
-
-def _trait_value(item: Mapping[str, Any]) -> tuple[str, TraitValue | None]:
-    if "trait_value" in item:
-        return item["trait_key"], item["trait_value"]
-    columns = {
-        "int": "integer_value",
-        "float": "float_value",
-        "bool": "boolean_value",
-        "unicode": "string_value",
-    }
-    column = columns.get(item.get("value_type") or "unicode")
-    if column is None:
-        raise SourceShapeError(f"A trait has the unknown type {item.get('value_type')!r}.")
-    return item["trait_key"], item.get(column)
-
-
-def _override_value(item: Mapping[str, Any]) -> FeatureValue:
-    value = item.get("feature_state_value")
-    if isinstance(value, dict):  # the generic feature-state shape: {"type", "string_value"...}
-        return _typed_value(value)
-    return value
-
-
-def _override_key(item: Mapping[str, Any]) -> tuple[object, bool, object]:
-    feature = item["feature"]
-    return (
-        feature["id"] if isinstance(feature, dict) else feature,
-        item["enabled"],
-        _override_value(item),
-    )
 
 
 def _priority(state: Mapping[str, Any]) -> tuple[bool, float]:

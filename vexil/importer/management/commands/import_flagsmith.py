@@ -19,7 +19,7 @@ from django.test.utils import override_settings
 
 from vexil.audit.services import Actor
 from vexil.importer.report import Progress, Report
-from vexil.importer.run import ImportOptions, import_flagsmith
+from vexil.importer.run import MAX_CONCURRENCY, READ_THREADS, ImportOptions, import_flagsmith
 from vexil.importer.source import FlagsmithSource, SourceError
 from vexil.importer.verify import verify
 from vexil.users.models import User
@@ -30,6 +30,16 @@ def _network(value: str) -> str:
         return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
         raise ArgumentTypeError(f"not a CIDR network: {value!r}") from None
+
+
+def _concurrency(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise ArgumentTypeError(f"a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}")
+    return number
 
 
 class Command(BaseCommand):
@@ -68,6 +78,14 @@ class Command(BaseCommand):
             "--identities",
             action="store_true",
             help="also import identities, their traits and overrides",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=_concurrency,
+            default=READ_THREADS,
+            metavar="N",
+            help="identities whose traits and overrides are read from Flagsmith at once "
+            f"(default {READ_THREADS}; more suits a Flagsmith with many workers)",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="report what would change; change nothing"
@@ -129,6 +147,7 @@ class Command(BaseCommand):
                 organisations=frozenset(options["organisation"]),
                 projects=frozenset(options["project"]),
                 identities=options["identities"],
+                concurrency=options["concurrency"],
                 dry_run=options["dry_run"],
             ),
             progress=progress,
