@@ -234,7 +234,12 @@ def _verified_id_token_claims(
     metadata: Mapping[str, Any], id_token: str, *, nonce: str
 ) -> dict[str, Any]:
     offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
-    algorithms = [a for a in offered if a in SIGNING_ALGORITHMS]
+    listed = offered if isinstance(offered, list) else []
+    algorithms = [a for a in listed if isinstance(a, str) and a in SIGNING_ALGORITHMS]
+    if not algorithms:
+        # An empty list would let joserfc fall back to its own defaults, HS256 among them.
+        logger.warning("OIDC provider offers no asymmetric ID token algorithm: %.200r", offered)
+        raise SsoError("The identity provider's answer could not be verified.", "sso_bad_token")
     try:
         try:
             token = jwt.decode(id_token, _key_set(metadata), algorithms=algorithms)
