@@ -289,6 +289,27 @@ def test_import__segment_vexil_refuses__skipped_with_reason_rest_imported(
     assert report["counts"]["feature states"]["created"] == 3
 
 
+def test_import__organisation_not_visible__clear_error_nothing_written(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    status, report = _import(flagsmith.url, "--organisation", "8", "--no-verify")
+    assert status == 1
+    assert report["error"] == "No organisation 8 is visible with these credentials."
+    assert not Organisation.objects.filter(name="Acme").exists()
+
+
+def test_import__other_project_selected__organisation_only(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    # When: the organisation is selected, but only a project it does not have
+    status, report = _import(flagsmith.url, "--organisation", "7", "--project", "12", "--no-verify")
+    # Then
+    assert (status, report["error"]) == (0, None)
+    assert Organisation.objects.filter(name="Acme").exists()
+    assert not Environment.objects.filter(api_key=bodies.CLIENT_KEY).exists()
+    assert set(report["counts"]) == {"organisation"}
+
+
 def test_import__dry_run__reports_and_changes_nothing(
     flagsmith: FlagsmithStub, owner: User
 ) -> None:
