@@ -220,6 +220,38 @@ def test_import__second_run__changes_nothing(flagsmith: FlagsmithStub, owner: Us
     assert list(ImportedObject.objects.values_list("kind", "source_id", "target_id")) == mappings
 
 
+def test_import__source_changed__updated_in_place_not_duplicated(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    # Given: an import, then a feature's description and an environment's state changed
+    _import(flagsmith.url, "--no-verify")
+    rows = (Feature.objects.count(), FeatureState.objects.count(), Segment.objects.count())
+    features = json.loads(json.dumps(bodies.ROUTES["projects/11/features/"]))
+    banner = next(f for f in features["results"] if f["name"] == "banner_text")
+    banner["description"] = "Banner at the top"
+    flagsmith.overrides["projects/11/features/"] = features
+    document = json.loads(json.dumps(bodies.DOCUMENT))
+    state = next(s for s in document["feature_states"] if s["feature"]["name"] == "max_items")
+    state.update(enabled=True, feature_state_value=30)
+    flagsmith.overrides[f"{bodies.ENV}/document/"] = document
+    # When
+    status, report = _import(flagsmith.url, "--no-verify")
+    # Then: those two are updated where they are, nothing else is touched or added
+    assert status == 0
+    assert report["counts"]["feature"] == {"created": 0, "updated": 1, "unchanged": 2}
+    assert report["counts"]["feature states"] == {"created": 0, "updated": 1, "unchanged": 2}
+    assert report["counts"]["segment"] == {"created": 0, "updated": 0, "unchanged": 2}
+    assert (Feature.objects.count(), FeatureState.objects.count(), Segment.objects.count()) == rows
+    assert Feature.objects.get(name="banner_text").description == "Banner at the top"
+    imported = FeatureState.objects.get(
+        environment__api_key=bodies.CLIENT_KEY,
+        feature__name="max_items",
+        identity=None,
+        feature_segment=None,
+    )
+    assert (imported.enabled, imported.value) == (True, 30)
+
+
 def test_import__dry_run__reports_and_changes_nothing(
     flagsmith: FlagsmithStub, owner: User
 ) -> None:
