@@ -515,6 +515,8 @@ PREVENT_EMAIL_PASSWORD = env.boolean("PREVENT_EMAIL_PASSWORD", False)
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=60)
 MAX_PASSWORD_RESET_EMAILS = env.integer("MAX_PASSWORD_RESET_EMAILS", 5, minimum=1)
 PASSWORD_RESET_EMAIL_COOLDOWN = env.integer("PASSWORD_RESET_EMAIL_COOLDOWN", 86400, minimum=1)
+# Sign-up: how long the e-mailed confirmation link works (the account is made when it is followed).
+SIGN_UP_CONFIRMATION_TIMEOUT = env.integer("SIGN_UP_CONFIRMATION_TIMEOUT", 86400, minimum=60)
 
 # Brute-force protection (django-axes): lock a client IP out after AXES_FAILURE_LIMIT failures.
 AXES_ENABLED = env.boolean("AXES_ENABLED", True)

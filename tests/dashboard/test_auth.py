@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.auth.sign_up import confirmation_token
 from tests.dashboard.conftest import PASSWORD
 from vexil.users.models import User
 
@@ -135,15 +136,19 @@ def test_sign_out__ends_the_session(admin_client: Client) -> None:
     assert admin_client.get("/account/").status_code == 302
 
 
-def test_sign_up__open__creates_account_and_signs_in(db: None) -> None:
+def test_sign_up__open__confirmed_link_creates_account_and_signs_in(db: None) -> None:
     client = Client()
 
     response = client.post(
         "/sign-up/",
         {"email": "new@example.com", "password": "a long passphrase 9", "first_name": "Ann"},
     )
+    assert response.status_code == 200
+    assert "Check your e-mail to finish signing up." in response.content.decode()
+    assert not User.objects.filter(email="new@example.com").exists()
+    confirmed = client.post(f"/sign-up/confirm/{confirmation_token('new@example.com')}")
 
-    assert response.status_code == 302
+    assert confirmed.status_code == 302
     assert User.objects.get(email="new@example.com").first_name == "Ann"
     assert client.get("/account/").status_code == 200
 

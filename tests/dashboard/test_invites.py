@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.auth.sign_up import confirmation_token
 from vexil.audit.models import AuditLog
 from vexil.audit.services import Actor
 from vexil.common.models import OutboundEmail
@@ -185,6 +186,9 @@ def test_accept_page__sign_up_while_registration_closed__account_and_membership(
         f"/invite-link/{link.hash}/sign-up/",
         {"email": "dora@example.com", "password": PASSWORD, "first_name": "Dora"},
     )
+    assert response.status_code == 200  # check your e-mail: a link does not prove the address
+    assert not User.objects.filter(email="dora@example.com").exists()
+    response = client.post(f"/sign-up/confirm/{confirmation_token('dora@example.com')}")
     assert response.status_code == 302
     dora = User.objects.get(email="dora@example.com")
     assert OrganisationMembership.objects.get(user=dora).role == "USER"

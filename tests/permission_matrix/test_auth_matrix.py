@@ -58,6 +58,14 @@ CASES = [
         body=lambda w: {"email": "new@example.com", "password": PASSWORD},
         expected=expect(anonymous=201, **dict.fromkeys(USERS_ONLY, 201)),
     ),
+    # The e-mailed token is the only credential: the caller's own never matter.
+    Case(
+        "sign-up confirm with an unknown token",
+        "POST",
+        lambda w: "/api/v1/auth/users/confirm/",
+        body=lambda w: {"token": "not-a-token-of-ours"},
+        expected=expect(anonymous=400, **dict.fromkeys(USERS_ONLY, 400)),
+    ),
     # Two-factor sign-in: a person's own, never a key's. No one here has it on yet.
     Case(
         "two-factor activate",

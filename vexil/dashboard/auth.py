@@ -22,7 +22,7 @@ from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.dashboard.sign_in_steps import password_sign_in_allowed, session_sign_in
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
-from vexil.users.selectors import instance_is_initialised
+from vexil.users.selectors import instance_is_initialised, pending_sign_up_for_token
 from vexil.users.sso import sso_is_configured
 from vexil.users.throttles import auth_attempt_allowed
 
@@ -95,16 +95,56 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _TOO_MANY)
         else:
             try:
-                user = services.user_sign_up(**form.cleaned_data)
+                user = services.user_sign_up_start(**form.cleaned_data, request=request)
             except ValidationError as error:
                 add_service_errors(form, error, default="password")
             except services.RegistrationClosedError:
                 form.add_error(None, "Registration is closed.")
             else:
-                login(request, user, backend=SESSION_BACKEND)
-                return redirect("dashboard:home")
+                if user is not None:  # not without an e-mail invite; kept for completeness
+                    login(request, user, backend=SESSION_BACKEND)
+                    return redirect("dashboard:home")
+                return sign_up_check_email_page(request)
     status = 400 if request.method == "POST" else 200
     return render_page(request, "dashboard/auth/sign_up.html", None, {"form": form}, status=status)
+
+
+def sign_up_check_email_page(request: HttpRequest) -> HttpResponse:
+    """What every sign-up that needs its address confirmed answers, account or not."""
+    context = {"message": services.SIGN_UP_CHECK_EMAIL}
+    return render_page(request, "dashboard/auth/sign_up_check_email.html", None, context)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link. GET asks for a click (mail scanners follow links, and the token is
+    single-use); POST makes the account, signs it in, and joins the invite link's organisation
+    when the sign-up came from one."""
+    context: dict[str, object] = {"pending": pending_sign_up_for_token(token)}
+    if request.method == "GET":
+        return _confirm_page(request, context, status=200 if context["pending"] else 400)
+    if not auth_attempt_allowed(request):
+        context["error"] = _TOO_MANY
+        return _confirm_page(request, context, status=429)
+    try:
+        user, organisation_id = services.user_sign_up_confirm(token=token)
+    except ValidationError as error:
+        context["error"] = " ".join(error.messages)
+        return _confirm_page(request, context, status=400)
+    except services.PasswordSignUpPreventedError as refused:
+        context["error"] = refused.message
+        return _confirm_page(request, context, status=403)
+    except services.SignUpPreventedError:
+        context["error"] = "Sign-up is disabled on this installation."
+        return _confirm_page(request, context, status=403)
+    login(request, user, backend=SESSION_BACKEND)
+    if organisation_id is not None:
+        return redirect("dashboard:organisation", organisation_id)
+    return redirect("dashboard:home")
+
+
+def _confirm_page(request: HttpRequest, context: dict[str, object], *, status: int) -> HttpResponse:
+    return render_page(request, "dashboard/auth/sign_up_confirm.html", None, context, status=status)
 
 
 @require_POST

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from vexil.dashboard.auth import sign_up_check_email_page
 from vexil.dashboard.forms import add_service_errors
 from vexil.dashboard.forms.auth import SignUpForm
 from vexil.dashboard.forms.invites import InviteForm, InviteLinkForm
@@ -206,8 +207,10 @@ def _join(
 
 @require_http_methods(["POST"])
 def invite_sign_up(request: HttpRequest, invite_hash: str) -> HttpResponse:
-    """Create an account from the invitation (even while registration without an invite is
-    closed), sign it in and join, in one step."""
+    """Sign up from the invitation (even while registration without an invite is closed). An
+    e-mail invite's own address is proven by its hash: the account is made, signed in and joins
+    in one step. Otherwise (an invite link) the answer is "check your e-mail", whatever the
+    address, and the e-mailed link makes the account and joins."""
     invitation = _invitation(request, invite_hash)
     form = SignUpForm(request.POST)
     if not form.is_valid():
@@ -217,8 +220,8 @@ def invite_sign_up(request: HttpRequest, invite_hash: str) -> HttpResponse:
         return _accept_page(request, invitation, form=form, status=429)
     kind = "INVITE_LINK" if isinstance(invitation, InviteLink) else "INVITE_EMAIL"
     try:
-        user = user_services.user_sign_up(
-            **form.cleaned_data, sign_up_type=kind, invite_hash=invite_hash
+        user = user_services.user_sign_up_start(
+            **form.cleaned_data, sign_up_type=kind, invite_hash=invite_hash, request=request
         )
     except ValidationError as error:
         add_service_errors(form, error, default="password")
@@ -226,6 +229,8 @@ def invite_sign_up(request: HttpRequest, invite_hash: str) -> HttpResponse:
     except user_services.RegistrationClosedError:
         form.add_error(None, _closed_message(invitation))
         return _accept_page(request, invitation, form=form, status=403)
+    if user is None:  # an invite link: the e-mailed link makes the account and joins
+        return sign_up_check_email_page(request)
     login(request, user, backend=SESSION_BACKEND)
     return _join(request, user, invitation, invite_hash)
 

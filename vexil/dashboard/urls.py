@@ -219,6 +219,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", navigation.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
     path("sign-up/", auth.sign_up, name="sign-up"),
+    # The e-mail's link has no trailing slash (like the reset link's); accept both.
+    re_path(
+        r"^sign-up/confirm/(?P<token>[0-9A-Za-z_\-]{1,100})/?$",
+        auth.sign_up_confirm,
+        name="sign-up-confirm",
+    ),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("account/", auth.account, name="account"),
     path("sign-in/code/", two_factor.sign_in_code, name="sign-in-code"),

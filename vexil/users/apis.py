@@ -31,6 +31,8 @@ from vexil.users.serializers import (
     PasswordResetInputSerializer,
     RegisterInputSerializer,
     SetPasswordInputSerializer,
+    SignUpConfirmInputSerializer,
+    SignUpOutputSerializer,
     TokenOutputSerializer,
     TwoFactorCodeInputSerializer,
     TwoFactorLoginInputSerializer,
@@ -79,18 +81,48 @@ class RegisterView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         return [AllowAny(), *user_create_permissions()]
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: TokenOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: SignUpOutputSerializer},
+        description="The same answer whether or not the address has an account: "
+        '`{"detail": "Check your e-mail to finish signing up."}`; the e-mailed link (or '
+        "`auth/users/confirm/` with its token) makes the account. Only with the hash of an "
+        'e-mail invite for this address is the account made at once: `{"key"}`.',
+    )
     def post(self, request: Request) -> Response:
         data = _valid(RegisterInputSerializer, request)
         try:
-            _, token = services.user_register(**data)
+            token = services.user_register(**data, request=request._request)
         except services.PasswordSignUpPreventedError as refused:
             raise exceptions.PermissionDenied(refused.message) from None
         except services.SignUpPreventedError:
             raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         except services.RegistrationClosedError:
             raise exceptions.PermissionDenied("Registration is by invitation only.") from None
-        return Response({"key": token}, status=status.HTTP_201_CREATED)
+        body = {"detail": services.SIGN_UP_CHECK_EMAIL} if token is None else {"key": token}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class SignUpConfirmView(APIView):
+    """The e-mailed sign-up link's token for an API client: the account, and a first token."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthRateThrottle,)
+    throttle_scope = "auth"
+
+    @extend_schema(request=SignUpConfirmInputSerializer, responses={201: TokenOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(SignUpConfirmInputSerializer, request)
+        try:
+            user, _ = services.user_sign_up_confirm(token=data["token"])
+        except services.PasswordSignUpPreventedError as refused:
+            raise exceptions.PermissionDenied(refused.message) from None
+        except services.SignUpPreventedError:
+            raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
+        return Response(
+            {"key": services.auth_token_issue(user=user)}, status=status.HTTP_201_CREATED
+        )
 
 
 class LoginView(APIView):

@@ -120,3 +120,36 @@ class TOTPDevice(models.Model):
 
     def __str__(self) -> str:
         return f"authenticator app of {self.user}"
+
+
+class PendingSignUp(models.Model):
+    """A sign-up waiting for its address to be confirmed by the e-mailed link.
+
+    Sign-up answers the same whether or not the address has an account; the account is only made
+    when the link (``/sign-up/confirm/<token>``) is followed. The password is kept as its hash,
+    the token as its SHA-256 digest. A sign-up from an invite link keeps the link, to join its
+    organisation on confirmation.
+    """
+
+    email = models.EmailField(db_index=True)
+    password = models.CharField(max_length=128, help_text="The password's hash, never itself.")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    sign_up_type = models.CharField(max_length=20, blank=True)
+    invite_link = models.ForeignKey(
+        "invites.InviteLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"pending sign-up of {self.email}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from vexil.common.models import OutboundEmail
 from vexil.organisations.models import OrganisationMembership, OrganisationRole
-from vexil.users.models import SetupToken, TOTPDevice, User
+from vexil.users.models import PendingSignUp, SetupToken, TOTPDevice, User
 
 
 def instance_is_initialised() -> bool:
@@ -50,3 +50,19 @@ def organisation_emails(*, organisation_id: int) -> QuerySet[OutboundEmail]:
     return OutboundEmail.objects.filter(organisation_id=organisation_id).order_by(
         "-created_at", "-id"
     )
+
+
+# Longer values are never a sign-up token of ours; refusing them early bounds the digest work.
+SIGN_UP_TOKEN_MAX_LENGTH = 100
+
+
+def pending_sign_up_for_token(token: str) -> PendingSignUp | None:
+    """The unexpired pending sign-up a confirmation link's token names (its page asks)."""
+    if not token or len(token) > SIGN_UP_TOKEN_MAX_LENGTH:
+        return None
+    pending = (
+        PendingSignUp.objects.select_related("invite_link__organisation")
+        .filter(token_digest=PendingSignUp.digest_of(token))
+        .first()
+    )
+    return None if pending is None or pending.is_expired else pending

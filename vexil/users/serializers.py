@@ -13,6 +13,21 @@ class TokenOutputSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="Send as `Authorization: Token <key>`. Shown once.")
 
 
+class SignUpOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField(
+        required=False, help_text="Check your e-mail to finish signing up (no account yet)."
+    )
+    key = serializers.CharField(
+        required=False,
+        help_text="Only with the hash of an e-mail invite for the address: the new account's "
+        "token.",
+    )
+
+
+class SignUpConfirmInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100, help_text="The token in the e-mailed link.")
+
+
 class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})

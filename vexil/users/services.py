@@ -1,23 +1,31 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from knox.models import AuthToken
 
 from vexil.common.mail import email_queue, public_base_url
-from vexil.invites.selectors import SignUpType, sign_up_admitted
+from vexil.invites.selectors import SignUpType, invite_link_for_hash, sign_up_admitted
+from vexil.invites.services import InviteNotFoundError, InviteRefusedError, invite_link_accept
 from vexil.users import two_factor
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
-from vexil.users.models import SetupToken, User
+from vexil.users.models import PendingSignUp, SetupToken, User
 from vexil.users.passwords import password_set, password_validate
-from vexil.users.selectors import instance_is_initialised, organisations_only_administered_by
+from vexil.users.selectors import (
+    SIGN_UP_TOKEN_MAX_LENGTH,
+    instance_is_initialised,
+    organisations_only_administered_by,
+)
 
 INSTANCE_INITIALISED_SUBJECT = "Your Vexil install is set up"
 
@@ -176,6 +184,14 @@ def auth_tokens_revoke_all(*, user: User, keep: AuthToken | None = None) -> int:
     return deleted
 
 
+SIGN_UP_CONFIRM_SUBJECT = "Finish signing up"
+SIGN_UP_TAKEN_SUBJECT = "Someone tried to sign up with your address"
+SIGN_UP_CONFIRM_PATH = "/sign-up/confirm/{token}"
+SIGN_UP_CHECK_EMAIL = "Check your e-mail to finish signing up."
+SIGN_UP_LINK_INVALID = "This sign-up link is not valid or has expired: sign up again."
+SIGN_UP_ALREADY_DONE = "This address already has an account: sign in."
+
+
 @transaction.atomic
 def user_register(
     *,
@@ -185,17 +201,162 @@ def user_register(
     last_name: str = "",
     sign_up_type: str = SignUpType.NO_INVITE,
     invite_hash: str = "",
-) -> tuple[User, str]:
-    """Create an account (when registration is open to it) and return it with a first token."""
-    user = user_sign_up(
+    request: HttpRequest | None = None,
+) -> str | None:
+    """The API's sign-up: :func:`user_sign_up_start`, and a first token when the account was
+    made at once (an e-mail invite's hash proved the address). ``None``: check your e-mail."""
+    user = user_sign_up_start(
         email=email,
         password=password,
         first_name=first_name,
         last_name=last_name,
         sign_up_type=sign_up_type,
         invite_hash=invite_hash,
+        request=request,
     )
-    return user, auth_token_issue(user=user)
+    return None if user is None else auth_token_issue(user=user)
+
+
+def _sign_up_check_open(*, email: str, sign_up_type: str, invite_hash: str) -> None:
+    if settings.PREVENT_SIGNUP:
+        raise SignUpPreventedError
+    if settings.PREVENT_EMAIL_PASSWORD:
+        raise PasswordSignUpPreventedError
+    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE and not sign_up_admitted(
+        email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
+    ):
+        raise RegistrationClosedError
+
+
+def _email_invite_proves_address(*, email: str, sign_up_type: str, invite_hash: str) -> bool:
+    """An e-mail invite's hash was mailed to its address: holding it proves the mailbox."""
+    return (
+        sign_up_type == SignUpType.INVITE_EMAIL
+        and bool(invite_hash)
+        and sign_up_admitted(email=email, sign_up_type=sign_up_type, invite_hash=invite_hash)
+    )
+
+
+@transaction.atomic
+def user_sign_up_start(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    sign_up_type: str = SignUpType.NO_INVITE,
+    invite_hash: str = "",
+    request: HttpRequest | None = None,
+) -> User | None:
+    """Sign up, answering the same whether or not the address has an account.
+
+    ``PREVENT_SIGNUP``, ``PREVENT_EMAIL_PASSWORD`` and ``ALLOW_REGISTRATION_WITHOUT_INVITE``
+    refuse first, then the password validators (they do not depend on the address). With the
+    hash of an e-mail invite for this address the account is made at once and returned (the
+    hash was mailed there). Otherwise ``None``: a new address gets a confirmation link (the
+    account is made by :func:`user_sign_up_confirm`), an address with an account an e-mail
+    saying someone tried; both do the same work (hash the password, queue one e-mail).
+    """
+    email = User.objects.normalize_email(email).lower()
+    _sign_up_check_open(email=email, sign_up_type=sign_up_type, invite_hash=invite_hash)
+    proven = _email_invite_proves_address(
+        email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
+    )
+    if proven:
+        return user_sign_up(
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            sign_up_type=sign_up_type,
+            invite_hash=invite_hash,
+        )
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    password_validate(password, user=candidate, field="password")
+    password_hash = make_password(password)
+    base_url = public_base_url(request)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        email_queue(
+            kind="sign_up_taken",
+            recipient=existing.email,
+            subject=SIGN_UP_TAKEN_SUBJECT,
+            template="users/emails/sign_up_taken",
+            context={"user": existing},
+            base_url=base_url,
+        )
+        return None
+    now = timezone.now()
+    PendingSignUp.objects.filter(expires_at__lt=now).delete()
+    token = secrets.token_urlsafe(32)
+    link = invite_link_for_hash(invite_hash) if sign_up_type == SignUpType.INVITE_LINK else None
+    PendingSignUp.objects.create(
+        email=email,
+        password=password_hash,
+        first_name=first_name,
+        last_name=last_name,
+        sign_up_type=sign_up_type,
+        invite_link=link,
+        token_digest=PendingSignUp.digest_of(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SIGN_UP_CONFIRMATION_TIMEOUT),
+    )
+    email_queue(
+        kind="sign_up_confirm",
+        recipient=email,
+        subject=SIGN_UP_CONFIRM_SUBJECT,
+        template="users/emails/sign_up_confirm",
+        context={
+            "first_name": first_name,
+            "confirm_url": base_url + SIGN_UP_CONFIRM_PATH.format(token=token),
+            "expires_at": now + timedelta(seconds=settings.SIGN_UP_CONFIRMATION_TIMEOUT),
+        },
+        base_url=base_url,
+    )
+    return None
+
+
+@transaction.atomic
+def user_sign_up_confirm(*, token: str) -> tuple[User, int | None]:
+    """Make the account of a pending sign-up from its e-mailed token (once, before it expires);
+    join the organisation of the invite link it came with, when that still works. Returns the
+    user and the organisation joined, if any."""
+    if not token or len(token) > SIGN_UP_TOKEN_MAX_LENGTH:
+        raise ValidationError({"token": [SIGN_UP_LINK_INVALID]})
+    pending = (
+        PendingSignUp.objects.select_for_update()
+        .filter(token_digest=PendingSignUp.digest_of(token))
+        .first()
+    )
+    if pending is None or pending.is_expired:
+        raise ValidationError({"token": [SIGN_UP_LINK_INVALID]})
+    if settings.PREVENT_SIGNUP:
+        raise SignUpPreventedError
+    if settings.PREVENT_EMAIL_PASSWORD:
+        raise PasswordSignUpPreventedError
+    if User.objects.filter(email__iexact=pending.email).exists():
+        raise ValidationError({"email": [SIGN_UP_ALREADY_DONE]})
+    user = User(
+        email=pending.email,
+        first_name=pending.first_name,
+        last_name=pending.last_name,
+        password=pending.password,
+    )
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the same address confirmed at the same moment by another link
+        raise ValidationError({"email": [SIGN_UP_ALREADY_DONE]}) from None
+    # Every pending sign-up of the address is spent: the account exists now.
+    PendingSignUp.objects.filter(email__iexact=pending.email).delete()
+    joined = None
+    link = pending.invite_link
+    if link is not None:
+        try:
+            joined = invite_link_accept(user=user, invite_hash=link.hash).organisation_id
+        except (InviteRefusedError, InviteNotFoundError):
+            joined = None  # the link expired or the organisation is full: the account stays
+    return user, joined
 
 
 @transaction.atomic
@@ -208,19 +369,13 @@ def user_sign_up(
     sign_up_type: str = SignUpType.NO_INVITE,
     invite_hash: str = "",
 ) -> User:
-    """Create an account (the dashboard signs it in by session). ``PREVENT_SIGNUP`` refuses
-    every sign-up, ``PREVENT_EMAIL_PASSWORD`` every sign-up with a password (all of them here);
-    ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with an invite
-    (Flagsmith's ``sign_up_type`` and ``invite_hash``). Joining is a separate step."""
-    if settings.PREVENT_SIGNUP:
-        raise SignUpPreventedError
-    if settings.PREVENT_EMAIL_PASSWORD:
-        raise PasswordSignUpPreventedError
-    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE and not sign_up_admitted(
-        email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
-    ):
-        raise RegistrationClosedError
+    """Create an account at once. Only for a sign-up whose address is proven (an e-mail
+    invite's hash, see :func:`user_sign_up_start`): a taken address is a 400 here.
+    ``PREVENT_SIGNUP`` refuses every sign-up, ``PREVENT_EMAIL_PASSWORD`` every sign-up with a
+    password (all of them here); ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with
+    an invite (Flagsmith's ``sign_up_type`` and ``invite_hash``). Joining is a separate step."""
     email = User.objects.normalize_email(email).lower()
+    _sign_up_check_open(email=email, sign_up_type=sign_up_type, invite_hash=invite_hash)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this e-mail address already exists."]})
     candidate = User(email=email, first_name=first_name, last_name=last_name)

@@ -4,6 +4,7 @@ from vexil.users import apis
 
 urlpatterns = [
     path("auth/users/", apis.RegisterView.as_view(), name="auth-register"),
+    path("auth/users/confirm/", apis.SignUpConfirmView.as_view(), name="auth-sign-up-confirm"),
     path("auth/users/me/", apis.MeView.as_view(), name="auth-me"),
     path("auth/users/set_password/", apis.SetPasswordView.as_view(), name="auth-set-password"),
     path(
