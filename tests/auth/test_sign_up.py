@@ -76,6 +76,21 @@ def test_sign_up__pending_row__password_hashed_token_digest_only(db: None) -> No
     assert timedelta(hours=23) < pending.expires_at - timezone.now() <= timedelta(hours=24)
 
 
+def test_sign_up__beyond_emails_per_address__same_answer_nothing_sent(
+    organisation_admin: User, settings: Any
+) -> None:
+    settings.MAX_PASSWORD_RESET_EMAILS = 2
+    answers = [_sign_up(address).json() for address in ["owner@example.com"] * 3]
+    answers += [_sign_up(address).json() for address in ["new@example.com"] * 3]
+    assert answers == [CHECK_EMAIL] * 6
+    sent = OutboundEmail.objects.values_list("kind", "recipient")
+    assert sorted(sent) == [
+        *[("sign_up_confirm", "new@example.com")] * 2,
+        *[("sign_up_taken", "owner@example.com")] * 2,
+    ]
+    assert PendingSignUp.objects.count() == 2
+
+
 def test_confirm__expired__400_no_account(db: None) -> None:
     _sign_up("new@example.com")
     PendingSignUp.objects.update(expires_at=timezone.now() - timedelta(seconds=1))

@@ -19,6 +19,7 @@ from vexil.invites.selectors import SignUpType, invite_link_for_hash, sign_up_ad
 from vexil.invites.services import InviteNotFoundError, InviteRefusedError, invite_link_accept
 from vexil.users import two_factor
 from vexil.users.backends import RETRY_AFTER_ATTRIBUTE
+from vexil.users.limits import rate_limit_hit
 from vexil.users.models import PendingSignUp, SetupToken, User
 from vexil.users.passwords import password_set, password_validate
 from vexil.users.selectors import (
@@ -255,7 +256,9 @@ def user_sign_up_start(
     hash of an e-mail invite for this address the account is made at once and returned (the
     hash was mailed there). Otherwise ``None``: a new address gets a confirmation link (the
     account is made by :func:`user_sign_up_confirm`), an address with an account an e-mail
-    saying someone tried; both do the same work (hash the password, queue one e-mail).
+    saying someone tried; both do the same work (hash the password, queue one e-mail). At most
+    ``MAX_PASSWORD_RESET_EMAILS`` such e-mails per address per ``PASSWORD_RESET_EMAIL_COOLDOWN``;
+    beyond it the answer is the same and nothing is sent or kept.
     """
     email = User.objects.normalize_email(email).lower()
     _sign_up_check_open(email=email, sign_up_type=sign_up_type, invite_hash=invite_hash)
@@ -276,6 +279,14 @@ def user_sign_up_start(
     password_hash = make_password(password)
     base_url = public_base_url(request)
     existing = User.objects.filter(email__iexact=email).first()
+    # No mail-bombing an address through sign-up: the reset e-mails' limit per address applies.
+    limited = rate_limit_hit(
+        key=f"sign_up:account:{email}",
+        limit=settings.MAX_PASSWORD_RESET_EMAILS,
+        period=settings.PASSWORD_RESET_EMAIL_COOLDOWN,
+    )
+    if limited:
+        return None
     if existing is not None:
         email_queue(
             kind="sign_up_taken",
