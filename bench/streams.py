@@ -19,7 +19,8 @@ reads the first event of each. Then:
    ``--changes`` times, a second apart, and times, for every stream, the arrival of the event
    that follows each; p50 / p99 / max per change, and how many streams missed it (none should);
 3. throughput: ``wrk -t2 -c64 -d10s`` on ``GET /api/v1/flags/`` without streams and with them all
-   open, ``--runs`` rounds alternating, median of each (``--runs 0``: skipped).
+   open, ``--runs`` adjacent pairs (streams open, then just closed), the ratio of each pair and
+   their median (``--runs 0``: skipped).
 
 ``--cross poller`` and ``--cross redis`` measure delivery between processes instead: two
 ``vexil serve --workers 1`` (A and B) on the same data directory, the streams open on B, every
@@ -368,6 +369,10 @@ def _client(
             cpu = time.process_time() - cpu
             arrivals = [arrival - changed for arrival in streams.arrivals]
             connection.send(Delivery(answered[0] - changed, arrivals, cpu))
+        elif command == "drop":  # close every stream, keep the client for another "open"
+            streams.close()
+            streams = _Streams(stream_port, keys["client_key"])
+            connection.send(None)
         elif command == "close":
             streams.close()
             connection.send(None)
@@ -418,6 +423,14 @@ def _changes(
 # --- wrk -------------------------------------------------------------------------------------
 
 
+def _wrk_with_cpu(port: int, key: str, duration: int, server_pid: int) -> tuple[float, float]:
+    """Requests/s, and the server's (process tree) CPU seconds per request: the second depends
+    much less than the first on what else the shared machine is doing."""
+    cpu = _cpu_seconds(server_pid)
+    rate = _wrk(port, key, duration)
+    return rate, (_cpu_seconds(server_pid) - cpu) / (rate * duration)
+
+
 def _wrk(port: int, key: str, duration: int) -> float:
     command = [
         "wrk", "-t2", "-c64", f"-d{duration}s", "-H", f"X-Environment-Key: {key}",
@@ -443,6 +456,8 @@ class Report:
     deliveries: list[Delivery]
     without: list[float]
     with_streams: list[float]
+    cpu_without: list[float]
+    cpu_with: list[float]
     fd_limit: int
     load: tuple[float, float, float]
 
@@ -456,12 +471,13 @@ def _bench(options: Options) -> Report:
         port,
         process,
     ):
-        without = []
         if options.runs:
             _wrk(port, keys["client_key"], 2)  # warm-up: snapshot built, caches filled
-            without.append(_wrk(port, keys["client_key"], options.duration))
         rss_before = _rss_kib(process.pid)
+        without: list[float] = []
         with_streams: list[float] = []
+        cpu_without: list[float] = []  # the server's CPU time per request of each run
+        cpu_with: list[float] = []
         with _stream_client(port, port, keys) as client:
             print(f"opening {options.streams} streams", file=sys.stderr)
             client.send(("open", options.streams))
@@ -469,18 +485,24 @@ def _bench(options: Options) -> Report:
             time.sleep(2)
             rss_with = _rss_kib(process.pid)
             deliveries = _changes(client, options.changes, process.pid)
-            if options.runs:
-                print("wrk with the streams open", file=sys.stderr)
-            with_streams = [
-                _wrk(port, keys["client_key"], options.duration) for _ in range(options.runs)
-            ]
-        # The rest of the baseline after the streams closed: before and after bracket the runs
-        # with them, so a drift of the shared machine shows as a spread, not as a cost.
-        if options.runs:
-            time.sleep(2)
-        without += [
-            _wrk(port, keys["client_key"], options.duration) for _ in range(options.runs - 1)
-        ]
+            # Throughput in adjacent pairs: with the streams open, then right after closing them,
+            # then open again for the next pair. A drift of the shared machine hits both runs of
+            # a pair alike, so each pair's ratio is the streams' cost at that moment.
+            for number in range(options.runs):
+                print(f"wrk pair {number + 1} of {options.runs}", file=sys.stderr)
+                if number:
+                    client.send(("open", options.streams))
+                    client.recv()
+                    time.sleep(2)
+                rate, cpu = _wrk_with_cpu(port, keys["client_key"], options.duration, process.pid)
+                with_streams.append(rate)
+                cpu_with.append(cpu)
+                client.send(("drop", None))
+                client.recv()
+                time.sleep(2)
+                rate, cpu = _wrk_with_cpu(port, keys["client_key"], options.duration, process.pid)
+                without.append(rate)
+                cpu_without.append(cpu)
     return Report(
         options.streams,
         open_seconds,
@@ -489,6 +511,8 @@ def _bench(options: Options) -> Report:
         deliveries,
         without,
         with_streams,
+        cpu_without,
+        cpu_with,
         resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         os.getloadavg(),
     )
@@ -625,13 +649,21 @@ def _markdown(report: Report, load_before: tuple[float, float, float]) -> str:
     ]
     if report.without and report.with_streams:
         base, loaded = statistics.median(report.without), statistics.median(report.with_streams)
+        kept = [w / o for w, o in zip(report.with_streams, report.without, strict=True)]
         lines += [
             f"| `GET /api/v1/flags/` without streams (median of {len(report.without)}) | "
             f"{base:,.0f} requests/s ({', '.join(f'{v:,.0f}' for v in report.without)}) |",
             f"| `GET /api/v1/flags/` with the streams open (median of "
             f"{len(report.with_streams)}) | {loaded:,.0f} requests/s "
             f"({', '.join(f'{v:,.0f}' for v in report.with_streams)}) |",
-            f"| throughput kept | {loaded / base:.0%} |",
+            f"| throughput kept, each pair (with / without, adjacent runs) | "
+            f"{', '.join(f'{ratio:.0%}' for ratio in kept)} |",
+            f"| throughput kept, median of the pairs | {statistics.median(kept):.0%} |",
+            f"| server CPU time per request without / with the streams (median) | "
+            f"{statistics.median(report.cpu_without) * 1e6:.0f} µs "
+            f"({', '.join(f'{v * 1e6:.0f}' for v in report.cpu_without)}) / "
+            f"{statistics.median(report.cpu_with) * 1e6:.0f} µs "
+            f"({', '.join(f'{v * 1e6:.0f}' for v in report.cpu_with)}) |",
         ]
     lines += [_load("at the start", load_before), _load("at the end", report.load)]
     return "| measure | value |\n|---|---|\n" + "\n".join(lines)

@@ -220,6 +220,96 @@ def test_import__second_run__changes_nothing(flagsmith: FlagsmithStub, owner: Us
     assert list(ImportedObject.objects.values_list("kind", "source_id", "target_id")) == mappings
 
 
+def test_import__source_changed__updated_in_place_not_duplicated(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    # Given: an import, then a feature's description and an environment's state changed
+    _import(flagsmith.url, "--no-verify")
+    rows = (Feature.objects.count(), FeatureState.objects.count(), Segment.objects.count())
+    features = json.loads(json.dumps(bodies.ROUTES["projects/11/features/"]))
+    banner = next(f for f in features["results"] if f["name"] == "banner_text")
+    banner["description"] = "Banner at the top"
+    flagsmith.overrides["projects/11/features/"] = features
+    document = json.loads(json.dumps(bodies.DOCUMENT))
+    state = next(s for s in document["feature_states"] if s["feature"]["name"] == "max_items")
+    state.update(enabled=True, feature_state_value=30)
+    flagsmith.overrides[f"{bodies.ENV}/document/"] = document
+    # When
+    status, report = _import(flagsmith.url, "--no-verify")
+    # Then: those two are updated where they are, nothing else is touched or added
+    assert status == 0
+    assert report["counts"]["feature"] == {"created": 0, "updated": 1, "unchanged": 2}
+    assert report["counts"]["feature states"] == {"created": 0, "updated": 1, "unchanged": 2}
+    assert report["counts"]["segment"] == {"created": 0, "updated": 0, "unchanged": 2}
+    assert (Feature.objects.count(), FeatureState.objects.count(), Segment.objects.count()) == rows
+    assert Feature.objects.get(name="banner_text").description == "Banner at the top"
+    imported = FeatureState.objects.get(
+        environment__api_key=bodies.CLIENT_KEY,
+        feature__name="max_items",
+        identity=None,
+        feature_segment=None,
+    )
+    assert (imported.enabled, imported.value) == (True, 30)
+
+
+def test_import__segment_vexil_refuses__skipped_with_reason_rest_imported(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    # Given: a segment whose regular expression Vexil's engine refuses
+    segments = json.loads(json.dumps(bodies.ROUTES["projects/11/segments/"]))
+    condition = {
+        "operator": "REGEX",
+        "property": "email",
+        "value": "(unclosed",
+        "description": None,
+    }
+    segments["results"].append(
+        {
+            "id": 103,
+            "uuid": "4b000000-0000-4000-8000-000000000103",
+            "name": "bad_regex",
+            "description": None,
+            "project": 11,
+            "feature": None,
+            "rules": [{"id": 210, "type": "ALL", "rules": [], "conditions": [condition]}],
+        }
+    )
+    flagsmith.overrides["projects/11/segments/"] = segments
+    # When
+    status, report = _import(flagsmith.url, "--no-verify")
+    # Then: reported with the reason, the run fails, everything else is imported
+    assert status == 1
+    assert report["ok"] is False
+    assert report["error"] is None
+    assert [(s["kind"], s["id"], s["name"]) for s in report["skipped"]] == [
+        ("segment", 103, "bad_regex")
+    ]
+    assert "regular expression" in report["skipped"][0]["reason"]
+    assert sorted(Segment.objects.values_list("name", flat=True)) == ["half", "power_users"]
+    assert report["counts"]["feature states"]["created"] == 3
+
+
+def test_import__organisation_not_visible__clear_error_nothing_written(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    status, report = _import(flagsmith.url, "--organisation", "8", "--no-verify")
+    assert status == 1
+    assert report["error"] == "No organisation 8 is visible with these credentials."
+    assert not Organisation.objects.filter(name="Acme").exists()
+
+
+def test_import__other_project_selected__organisation_only(
+    flagsmith: FlagsmithStub, owner: User
+) -> None:
+    # When: the organisation is selected, but only a project it does not have
+    status, report = _import(flagsmith.url, "--organisation", "7", "--project", "12", "--no-verify")
+    # Then
+    assert (status, report["error"]) == (0, None)
+    assert Organisation.objects.filter(name="Acme").exists()
+    assert not Environment.objects.filter(api_key=bodies.CLIENT_KEY).exists()
+    assert set(report["counts"]) == {"organisation"}
+
+
 def test_import__dry_run__reports_and_changes_nothing(
     flagsmith: FlagsmithStub, owner: User
 ) -> None:

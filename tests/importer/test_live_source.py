@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import subprocess
 import urllib.error
 import urllib.request
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,11 +38,15 @@ from tests.processes import (
 from tests.sdk.conftest import SDKClient
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
+from vexil.features.models import Feature
 from vexil.features.services import feature_create
+from vexil.identities.services import identity_create
 from vexil.importer import source as source_module
+from vexil.importer.hashing import segment_hashing_id_set
 from vexil.importer.models import ImportedObject
 from vexil.organisations.services import organisation_create
 from vexil.projects.services import project_create
+from vexil.segments.models import Segment
 from vexil.segments.services import segment_create
 from vexil.users.models import User
 
@@ -55,6 +61,7 @@ class Source:
     token: str
     client_keys: dict[str, str]  # environment name -> client key
     server_key: str
+    api_key: str = ""  # an organisation API key (Flagsmith's master API key)
 
     def call(self, method: str, path: str, body: Any = None, *, key: str | None = None) -> Any:
         headers = {"Content-Type": "application/json"}
@@ -100,16 +107,27 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
         server_key = keys["environments"][0]["server_key"]
         built = Source(url, token, environments, server_key)
         _build(built, keys["project"]["id"])
+        organisation = keys["organisation"]["id"]
+        master = built.call(
+            "POST", f"organisations/{organisation}/master-api-keys/", {"name": "import"}
+        )
+        built.api_key = master["key"]
         yield built
 
 
 def _build(source: Source, project: int) -> None:
     """Every kind of object, through the admin API."""
     call = source.call
+    tag = call("POST", f"projects/{project}/tags/", {"label": "checkout", "color": "#3d4db6"})
     checkout = call(
         "POST",
         f"projects/{project}/features/",
-        {"name": "checkout_button", "initial_value": "blue", "default_enabled": True},
+        {
+            "name": "checkout_button",
+            "initial_value": "blue",
+            "default_enabled": True,
+            "tags": [tag["id"]],
+        },
     )["id"]
     options = [
         call(
@@ -126,6 +144,37 @@ def _build(source: Source, project: int) -> None:
     )["id"]
     limit = call(
         "POST", f"projects/{project}/features/", {"name": "max_items", "initial_value": "25"}
+    )["id"]
+    call(
+        "POST",
+        f"projects/{project}/features/",
+        {
+            "name": "api_rate_limit",
+            "initial_value": "500",
+            "default_enabled": True,
+            "is_server_key_only": True,
+        },
+    )
+    call(
+        "POST",
+        f"projects/{project}/features/",
+        {"name": "old_banner", "initial_value": "Sale!", "is_archived": True},
+    )
+    big_baskets = call(  # a feature-specific segment
+        "POST",
+        f"projects/{project}/segments/",
+        {
+            "name": "big_baskets",
+            "feature": limit,
+            "rules": [
+                {
+                    "type": "ALL",
+                    "conditions": [
+                        {"operator": "GREATER_THAN", "property": "orders", "value": "5"}
+                    ],
+                }
+            ],
+        },
     )["id"]
     half = call(
         "POST",
@@ -168,6 +217,13 @@ def _build(source: Source, project: int) -> None:
             ],
         },
     )["id"]
+    # Development hides disabled flags and hashes stored identities on their ids (Flagsmith's
+    # django_id), not on the composite key
+    call(
+        "PATCH",
+        f"environments/{source.client_keys['Development']}/",
+        {"hide_disabled_flags": True, "use_identity_composite_key_for_hashing": False},
+    )
     for name, key in source.client_keys.items():
         states = call("GET", f"environments/{key}/featurestates/?feature={checkout}")["results"]
         call(
@@ -191,6 +247,11 @@ def _build(source: Source, project: int) -> None:
             "POST",
             f"environments/{key}/features/{checkout}/create-segment-override/",
             {"segment": power, "enabled": True, "feature_state_value": "gold"},
+        )
+        call(
+            "POST",
+            f"environments/{key}/features/{limit}/create-segment-override/",
+            {"segment": big_baskets, "enabled": True, "feature_state_value": 50},
         )
         # power_users first for banner_text: the later override made the stronger one
         environment = _environment_id(source, key)
@@ -234,16 +295,21 @@ def renumbered(db: None) -> User:
     for n in range(7):
         feature_create(project=project, name=f"existing_{n}", actor=actor)
         segment_create(project=project, name=f"existing_{n}", rules=[], actor=actor)
+    existing = Environment.objects.filter(project=project).first()
+    assert existing is not None
+    for n in range(5):  # so that imported identities' ids differ from Flagsmith's (django_id)
+        identity_create(environment=existing, identifier=f"existing_{n}", actor=actor)
     return owner
 
 
-def _import(source: Source, *extra: str) -> tuple[int, dict[str, Any]]:
+def _import(
+    source: Source, *extra: str, auth: tuple[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     out = io.StringIO()
     args = [
         "--url",
         source.url,
-        "--token",
-        source.token,
+        *(auth or ("--token", source.token)),
         "--allow-network",
         "127.0.0.0/8",
         "--identities",
@@ -279,8 +345,21 @@ def test_import__live_source__zero_mismatches_keys_kept_second_run_unchanged(
     assert sorted(k["client_key"] for k in report["server_keys"]) == sorted(
         source.client_keys.values()
     )
-    # the new server-side keys work on Vexil
     assert all(k["server_key"].startswith("ser.") for k in report["server_keys"])
+    # every kind of object, with its settings
+    features = {f.name: f for f in Feature.objects.filter(project__name="Default project")}
+    assert [t.label for t in features["checkout_button"].tags.all()] == ["checkout"]
+    assert (features["old_banner"].is_archived, features["api_rate_limit"].is_server_key_only) == (
+        True,
+        True,
+    )
+    big_baskets = Segment.objects.get(project__name="Default project", name="big_baskets")
+    assert big_baskets.feature == features["max_items"]
+    development = Environment.objects.get(api_key=source.client_keys["Development"])
+    assert (
+        development.hide_disabled_flags,
+        development.use_identity_composite_key_for_hashing,
+    ) == (True, False)
 
     # When: again
     status, again = _import(source, "--verify-transient", "20")
@@ -316,9 +395,9 @@ def test_import__interrupted__next_run_carries_on(
     status, resumed = _import(source, "--verify-transient", "20")
     # Then: what was imported stays, the rest is created, and everything matches
     assert (status, resumed["error"], resumed["verification"]["mismatches"]) == (0, None, 0)
-    assert resumed["counts"]["feature"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert resumed["counts"]["feature"] == {"created": 0, "updated": 0, "unchanged": 5}
     assert resumed["counts"]["environment"]["unchanged"] == 2
-    assert resumed["counts"]["feature states"]["created"] == 3  # the second environment's
+    assert resumed["counts"]["feature states"]["created"] == 5  # the second environment's
     assert resumed["counts"]["identity"]["created"] == IDENTITIES
     assert ImportedObject.objects.count() > done_before
 
@@ -346,6 +425,85 @@ def test_cli__unreachable_url__message_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"Error: Cannot reach {url}organisations/" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_import__buckets_not_kept__verification_reports_mismatches_and_fails(
+    source: Source, renumbered: User
+) -> None:
+    """The verification is what proves buckets are kept: with the 50% split hashed on Vexil's
+    own segment id instead of Flagsmith's, it finds the transient identities that moved."""
+    # Given: an import, then the split segment's Flagsmith id dropped in Vexil
+    status, _ = _import(source, "--no-verify")
+    assert status == 0
+    half = Segment.objects.get(project__name="Default project", name="half")
+    assert half.hashing_id is not None
+    assert half.hashing_id != half.pk
+    segment_hashing_id_set(segment=half, hashing_id=half.pk)
+    # When: a second run, which finds the source unchanged and so rewrites nothing, verifies
+    status, report = _import(source, "--verify-identities", "0", "--verify-transient", "60")
+    # Then
+    assert status == 1
+    assert report["ok"] is False
+    assert report["verification"]["mismatches"] > 0
+    details = report["verification"]["details"]
+    assert details
+    assert all("transient identity" in d and "banner_text" in d for d in details)
+
+
+def test_import__vexils_own_sdk_endpoints__serve_what_the_source_serves(
+    source: Source, renumbered: User, sdk: SDKClient
+) -> None:
+    """Beyond the command's own check (Vexil's evaluation in process): the SDK endpoints of this
+    install, with the same client keys, answer as the source does; the new server-side keys
+    work."""
+    # Given
+    status, report = _import(source, "--no-verify")
+    assert status == 0
+    rng = random.Random(15)
+    for name, key in source.client_keys.items():
+        # When / Then: the environment's flags
+        ours = sdk.get("/api/v1/flags/", key=key)
+        assert ours.status == 200
+        assert _flag_values(ours.json()) == _flag_values(source.call("GET", "flags/", key=key))
+        # stored identities
+        for n in range(IDENTITIES):
+            query = urlencode({"identifier": f"user{n}"})
+            ours = sdk.get("/api/v1/identities/", key=key, query=query)
+            theirs = source.call("GET", f"identities/?{query}", key=key)
+            assert ours.status == 200
+            assert _flag_values(ours.json()["flags"]) == _flag_values(theirs["flags"]), (name, n)
+        # transient identities, new on both sides
+        for n in range(40):
+            body = {
+                "identifier": f"new-{rng.getrandbits(64):x}",
+                "traits": [
+                    {"trait_key": "orders", "trait_value": rng.randrange(15)},
+                    {"trait_key": "plan", "trait_value": rng.choice(["premium", "free"])},
+                ],
+                "transient": True,
+            }
+            ours = sdk.post("/api/v1/identities/", key=key, json=body)
+            theirs = source.call("POST", "identities/", body, key=key)
+            assert ours.status == 200
+            assert _flag_values(ours.json()["flags"]) == _flag_values(theirs["flags"]), (name, n)
+    for entry in report["server_keys"]:
+        flags = sdk.get("/api/v1/flags/", key=entry["server_key"])
+        assert flags.status == 200
+        assert "api_rate_limit" in _flag_values(flags.json())  # server-side only
+
+
+def _flag_values(flags: Any) -> dict[str, tuple[bool, Any]]:
+    return {f["feature"]["name"]: (f["enabled"], f["feature_state_value"]) for f in flags}
+
+
+def test_import__organisation_api_key__reads_everything(source: Source, renumbered: User) -> None:
+    # When: a dry run (it reads everything, identities included) with an organisation API key
+    status, report = _import(source, "--dry-run", auth=("--api-key", source.api_key))
+    # Then
+    assert (status, report["error"], report["skipped"]) == (0, None, [])
+    assert report["counts"]["feature"]["created"] == 5
+    assert report["counts"]["identity"]["created"] == 2 * IDENTITIES
+    assert not Environment.objects.filter(api_key__in=source.client_keys.values()).exists()
 
 
 # --- Two installs -------------------------------------------------------------------------------
@@ -399,8 +557,14 @@ def test_feature_export__from_another_install__same_flags_served(
 
     # Then: both installs serve the same flags
     assert response.status_code == 201, response.json()
-    assert [r["result"] for r in response.json()["results"]] == ["CREATED"] * 3
-    theirs = source.call("GET", "flags/", key=key)
+    # archived features are not exported (as in Flagsmith); the server-side-only one is, and
+    # neither install serves it to a client key
+    assert [r["result"] for r in response.json()["results"]] == ["CREATED"] * 4
+    theirs = [
+        flag
+        for flag in source.call("GET", "flags/", key=key)
+        if flag["feature"]["name"] != "old_banner"  # archived: not in the file
+    ]
     ours = sdk.get("/api/v1/flags/", key=target.api_key)
     assert ours.status == 200
     assert _served_flags(ours.json()) == _served_flags(theirs)

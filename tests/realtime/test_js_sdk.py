@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.dashboard.browser import chromium_or_skip, launch_chromium
-from tests.realtime.conftest import set_banner
+from tests.realtime.conftest import document_updated_at, set_banner
 from tests.sdk_clients.conftest import LiveServer, World
 from tests.sdk_clients.test_node_sdk import _require
 
@@ -119,7 +119,11 @@ def test_js_sdk__realtime_in_chromium__page_updates_on_a_change(
     banner = page.get_by_role("status", name="Banner")
     expect(banner).to_have_text("Hello")
     assert opened.value.headers["accept"] == "text/event-stream"
+    # The SDK read X-Flagsmith-Document-Updated-At across origins (Vexil exposes it), so it
+    # refetches only for an event newer than what it holds
+    assert page.evaluate("flagsmith.timestamp") == document_updated_at(server, world)
     # When the flag changes through the management API
     set_banner(world, server, "Spring sale")
     # Then the page shows the new value, without reloading and without polling
     expect(banner).to_have_text("Spring sale", timeout=UPDATE_SECONDS * 1000)
+    assert page.evaluate("flagsmith.timestamp") == document_updated_at(server, world)

@@ -35,6 +35,11 @@ def test_stream__beyond_the_process_cap__503_with_retry_after(world: World, tmp_
                 "detail": "This server holds its maximum of open streams; retry shortly.",
                 "code": "service_unavailable",
             }
+            # And OFREP's change channel counts against the same cap
+            channel = EventStream(ofrep_events_url(capped.url, world.client_key))
+            assert (channel.status, channel.headers["retry-after"]) == (503, "1")
+            assert channel.body()["code"] == "service_unavailable"
+            channel.close()
             # And once the first leaves, a new stream is admitted
             first.close()
             third = _wait_admitted(stream_url(capped, world.client_key))
@@ -70,17 +75,26 @@ def test_stream__server_shutting_down__stream_ends_cleanly(world: World, tmp_pat
             what="the server to know the key",
         )
         stream = EventStream(stream_url_at(url, world.client_key))
+        channel = EventStream(ofrep_events_url(url, world.client_key))
         try:
             assert stream.next_event() is not None
+            assert channel.status == 200
+            assert channel.next() is not None  # its opening keep-alive comment
             # When the server is asked to stop (SIGTERM, as an orchestrator does)
             process.send_signal(signal.SIGTERM)
-            # Then the stream ends with HTTP's terminating chunk, so the client reconnects
+            # Then both kinds of stream end with HTTP's terminating chunk, so clients reconnect
             ended = stream.next_event(timeout=5)
             assert ended is None, read_text(tmp_path / "server.log")
+            assert channel.next_event(timeout=5) is None, read_text(tmp_path / "server.log")
         finally:
             stream.close()
+            channel.close()
         assert process.wait(timeout=15) == 0, read_text(tmp_path / "server.log")
 
 
 def stream_url_at(base: str, key: str) -> str:
     return f"{base}/sse/environments/{key}/stream"
+
+
+def ofrep_events_url(base: str, key: str) -> str:
+    return f"{base}/ofrep/v1/events/{key}"

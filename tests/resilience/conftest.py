@@ -34,6 +34,7 @@ START_TIMEOUT = 90
 REFRESH_SECONDS = 0.2
 MAX_STALENESS_SECONDS = 2
 HEARTBEAT_SECONDS = 0.5  # of the real-time streams: an idle stream says ": keep-alive" this often
+ANALYTICS_FLUSH_SECONDS = 0.5  # each worker writes its buffered evaluation counts this often
 
 
 def _in_postgres_pass() -> bool:
@@ -85,6 +86,18 @@ class Served:
     def set_value(self, feature: str, value: str) -> None:
         world(self.env, "set", feature, value)
 
+    def count(self, feature: str) -> Reply:
+        return call(
+            self.url + "/api/v1/analytics/flags/",
+            method="POST",
+            key=self.client_key,
+            body={feature: 1},
+        )
+
+    def stored_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = json.loads(world(self.env, "counts"))
+        return counts
+
 
 def world(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
@@ -122,6 +135,7 @@ def served(cluster: ScratchCluster, tmp_path_factory: pytest.TempPathFactory) ->
         VEXIL_SDK_REFRESH_SECONDS=str(REFRESH_SECONDS),
         VEXIL_SDK_MAX_STALENESS_SECONDS=str(MAX_STALENESS_SECONDS),
         VEXIL_STREAMS_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
+        VEXIL_ANALYTICS_FLUSH_SECONDS=str(ANALYTICS_FLUSH_SECONDS),
         PYTHONPATH=str(ROOT),
     )
     subprocess.run(

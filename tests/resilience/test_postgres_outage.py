@@ -13,9 +13,16 @@ import time
 from urllib.parse import urlsplit
 
 from tests.resilience.cluster import ScratchCluster
-from tests.resilience.conftest import HEARTBEAT_SECONDS, MAX_STALENESS_SECONDS, Served, call
+from tests.resilience.conftest import (
+    ANALYTICS_FLUSH_SECONDS,
+    HEARTBEAT_SECONDS,
+    MAX_STALENESS_SECONDS,
+    Served,
+    call,
+)
 
 READS = 30  # new connections each, so both workers answer some
+ANALYTICS_POSTS = 20  # evaluation counts sent during the outage, on new connections
 RECOVERY_SECONDS = 3.0  # target 2 s (docs/reliability.md); margin for a loaded CI machine
 
 
@@ -106,6 +113,7 @@ def test_postgres_outage__sdk_serves_from_memory_and_recovers(
         ]
         known = [served.identify("kept") for _ in range(READS)]
         unknown = [served.identify(f"new-{i}") for i in range(10)]
+        counted = [served.count("theme").status for _ in range(ANALYTICS_POSTS)]
         opened_in_outage = [Stream(served.url, path) for path in paths]
         while time.monotonic() - outage_started < MAX_STALENESS_SECONDS + 1:
             time.sleep(0.2)
@@ -146,6 +154,8 @@ def test_postgres_outage__sdk_serves_from_memory_and_recovers(
             assert reply.headers["retry-after"] == "1"
             assert reply.body["code"] == "service_unavailable"
     assert {r.status for r in unknown} == {503}
+    # evaluation counts are accepted (kept in memory; the flushes fail meanwhile)
+    assert counted == [200] * ANALYTICS_POSTS
     # readiness names the stale view
     assert readiness.status == 503
     assert readiness.body["checks"]["sdk_view"]["status"] == "error"
@@ -168,6 +178,12 @@ def test_postgres_outage__sdk_serves_from_memory_and_recovers(
         stream.close()
     assert {served.identify(f"after-{i}").status for i in range(10)} == {200}
     assert call(served.url + "/health/readiness/").status == 200
+    # the analytics flush of every worker reconnects: the counts sent during the outage are
+    # stored, none lost and none twice
+    deadline = time.monotonic() + 10 * ANALYTICS_FLUSH_SECONDS + RECOVERY_SECONDS
+    while time.monotonic() < deadline and served.stored_counts().get("theme") != ANALYTICS_POSTS:
+        time.sleep(0.2)
+    assert served.stored_counts() == {"theme": ANALYTICS_POSTS}
     # The outage is logged once per worker (and its end), not on every poll
     log = served.log.read_text()
     assert 1 <= log.count("Refreshing the SDK key index failed") <= 2, log[-4000:]

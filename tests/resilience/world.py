@@ -3,6 +3,7 @@ database of its DATABASE_URL (the scratch cluster), through the services as the 
 
     python -m tests.resilience.world seed           -> JSON: keys and feature names
     python -m tests.resilience.world set FEATURE VALUE   (the environment default's value)
+    python -m tests.resilience.world counts         -> JSON: stored evaluation counts per feature
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ def set_value(feature: str, value: str) -> None:
     feature_state_update(feature_state=state, actor=Actor(api_key_name="resilience"), value=value)
 
 
+def counts() -> dict[str, int]:
+    from django.db.models import Sum
+
+    from vexil.analytics.models import FeatureEvaluationCount
+
+    rows = FeatureEvaluationCount.objects.values("feature__name").annotate(total=Sum("count"))
+    return {row["feature__name"]: row["total"] for row in rows}
+
+
 def main() -> None:
     import django
 
@@ -49,6 +59,8 @@ def main() -> None:
         sys.stdout.write(json.dumps(seed()) + "\n")
     elif sys.argv[1] == "set":
         set_value(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "counts":
+        sys.stdout.write(json.dumps(counts()) + "\n")
 
 
 if __name__ == "__main__":

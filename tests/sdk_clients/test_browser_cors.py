@@ -51,3 +51,39 @@ def test_cors__flags_from_another_origin__one_allow_origin_header(
         server, "GET", "/api/v1/flags/", {"Origin": ORIGIN, "X-Environment-Key": world.client_key}
     )
     assert _values(headers, "access-control-allow-origin") == ["*"]
+
+
+def _exposed(headers: list) -> set[str]:
+    return {
+        name.strip().lower()
+        for value in _values(headers, "access-control-expose-headers")
+        for name in value.split(",")
+    }
+
+
+def test_cors__sdk_endpoints__document_updated_at_exposed(server: LiveServer, world: World) -> None:
+    # The browser SDK reads X-Flagsmith-Document-Updated-At to skip refetches a stream event does
+    # not need; another origin can read a response header only if it is exposed.
+    answers = {
+        "flags": _headers(
+            server,
+            "GET",
+            "/api/v1/flags/",
+            {"Origin": ORIGIN, "X-Environment-Key": world.client_key},
+        ),
+        "identities": _headers(
+            server,
+            "GET",
+            "/api/v1/identities/?identifier=cors-alice",
+            {"Origin": ORIGIN, "X-Environment-Key": world.client_key},
+        ),
+        "environment-document": _headers(
+            server,
+            "GET",
+            "/api/v1/environment-document/",
+            {"Origin": ORIGIN, "X-Environment-Key": world.server_key},
+        ),
+    }
+    for endpoint, headers in answers.items():
+        assert _values(headers, "x-flagsmith-document-updated-at"), endpoint
+        assert "x-flagsmith-document-updated-at" in _exposed(headers), endpoint

@@ -68,3 +68,35 @@ def test_two_factor_journey__password_then_code__signed_in(
     page.get_by_role("button", name="Verify").click()
     # Then
     expect(page.get_by_role("heading", name="Acme")).to_be_visible()
+
+
+def test_force_2fa_journey__member_without_two_factor__set_up_by_qr_code_then_in(
+    page: Page, sso_server: DashboardServer, organisation: Organisation, organisation_admin: User
+) -> None:
+    # Given an organisation that requires two-factor, and a member who has not turned it on
+    organisation.force_2fa = True
+    organisation.save(update_fields=["force_2fa"])
+    page.goto(sso_server("/sign-in/"))
+    page.get_by_label("Email", exact=True).fill("owner@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Then they are sent to set it up before anything else
+    expect(page).to_have_url(re.compile(r"/account/two-factor/$"))
+    expect(page.get_by_role("alert")).to_contain_text("requires two-factor sign-in")
+    page.goto(sso_server("/"))
+    expect(page).to_have_url(re.compile(r"/account/two-factor/$"))
+    # When they scan the QR code (an image the browser renders) and type the app's first code
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    qr = page.get_by_role("img", name="QR code for your authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert_accessible(page)
+    secret = page.get_by_label("Set-up key").inner_text()
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    # Then the five backup codes are shown once, and the organisation's pages open
+    expect(page.get_by_role("status")).to_have_text("Two-factor sign-in is on.")
+    expect(page.get_by_role("list", name="Backup codes").get_by_role("listitem")).to_have_count(5)
+    page.get_by_role("link", name="Continue").click()
+    expect(page.get_by_role("heading", name="Acme")).to_be_visible()
+    assert TOTPDevice.objects.get(user=organisation_admin).is_active

@@ -149,6 +149,24 @@ def test_sso__creation_on__account_made_in_the_organisation_with_the_role(
     ]
 
 
+def test_sso__creation_on_but_organisation_full__refused_and_nothing_made(
+    sso_settings: Any, organisation: Organisation, organisation_admin: User
+) -> None:
+    # Given an organisation whose one seat is taken (by its administrator)
+    sso_settings.OIDC_CREATE_USERS = True
+    sso_settings.OIDC_NEW_USER_ORGANISATION = organisation.pk
+    sso_settings.MAX_SEATS_PER_ORGANISATION = 1
+    client = Client()
+    # When a newcomer signs in for the first time
+    response = _callback(client, provider_sign_in(_start(client), "newcomer@example.com"))
+    # Then the sign-in is refused, saying why, and no account or membership is made
+    assert response.status_code == 400
+    assert "no free seat" in response.content.decode()
+    assert _signed_in_as(client) is None
+    assert not User.objects.filter(email="newcomer@example.com").exists()
+    assert OrganisationMembership.objects.filter(organisation=organisation).count() == 1
+
+
 def test_sso__unverified_email__refused(sso_settings: Any) -> None:
     sso_settings.OIDC_CREATE_USERS = True
     User.objects.create_user(email="unsure@example.com", password="whatever horse 5")

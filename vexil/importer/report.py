@@ -51,7 +51,7 @@ class Report:
         }
 
     def as_text(self) -> str:
-        verb = "would be" if self.dry_run else "were"
+        verb = "would be" if self.dry_run else "was"
         lines = [
             f"Import from {self.source}" + (" (dry run: nothing changed)" if self.dry_run else "")
         ]

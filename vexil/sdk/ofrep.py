@@ -24,6 +24,7 @@ import hashlib
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,9 +113,12 @@ class RateLimiter:
     """At most ``limit`` requests per ``period`` seconds per environment key in this process,
     counted in fixed windows. Only the event loop calls it, so it needs no lock."""
 
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(
+        self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.period = period
+        self.clock = clock
         self._windows: dict[str, list[int]] = {}
 
     @classmethod
@@ -127,7 +131,7 @@ class RateLimiter:
 
     def wait(self, key: str, now: float | None = None) -> int:
         """0 if a request with ``key`` may go now, else whole seconds until it may (>= 1)."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         window = int(now // self.period)
         counted = self._windows.get(key)
         if counted is None or counted[0] != window:

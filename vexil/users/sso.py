@@ -39,6 +39,7 @@ from joserfc.jwk import KeySet
 
 from vexil.audit.services import Actor
 from vexil.common import outbound
+from vexil.invites.services import InviteRefusedError, seats_check
 from vexil.organisations.models import Organisation, OrganisationRole
 from vexil.organisations.services import organisation_member_add
 from vexil.users.account_audit import account_audit
@@ -234,7 +235,12 @@ def _verified_id_token_claims(
     metadata: Mapping[str, Any], id_token: str, *, nonce: str
 ) -> dict[str, Any]:
     offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
-    algorithms = [a for a in offered if a in SIGNING_ALGORITHMS]
+    listed = offered if isinstance(offered, list) else []
+    algorithms = [a for a in listed if isinstance(a, str) and a in SIGNING_ALGORITHMS]
+    if not algorithms:
+        # An empty list would let joserfc fall back to its own defaults, HS256 among them.
+        logger.warning("OIDC provider offers no asymmetric ID token algorithm: %.200r", offered)
+        raise SsoError("The identity provider's answer could not be verified.", "sso_bad_token")
     try:
         try:
             token = jwt.decode(id_token, _key_set(metadata), algorithms=algorithms)
@@ -315,14 +321,30 @@ def _user_for(email: str, claims: Mapping[str, Any]) -> User:
 
 def _user_create(email: str, claims: Mapping[str, Any]) -> User:
     """A new account for a first SSO sign-in: without a password (it signs in through SSO), a
-    member of ``OIDC_NEW_USER_ORGANISATION`` with ``OIDC_NEW_USER_ROLE`` when that is set."""
+    member of ``OIDC_NEW_USER_ORGANISATION`` with ``OIDC_NEW_USER_ROLE`` when that is set, and
+    only when that organisation has a free seat (``MAX_SEATS_PER_ORGANISATION``), as on every
+    other way in."""
+    # Locked, like the invite paths: seats are counted, then taken.
+    organisation = (
+        Organisation.objects.select_for_update()
+        .filter(pk=settings.OIDC_NEW_USER_ORGANISATION)
+        .first()
+    )
+    if organisation is not None:
+        try:
+            seats_check(organisation_id=organisation.pk, adding=1)
+        except InviteRefusedError:
+            raise SsoError(
+                f"{organisation.name} has no free seat for a new member; "
+                "ask an administrator to make room or to invite you.",
+                "no_free_seat",
+            ) from None
     user = User.objects.create_user(
         email=email,
         password=None,
         first_name=str(claims.get("given_name") or "")[:150],
         last_name=str(claims.get("family_name") or "")[:150],
     )
-    organisation = Organisation.objects.filter(pk=settings.OIDC_NEW_USER_ORGANISATION).first()
     if organisation is not None:
         organisation_member_add(
             organisation=organisation,
