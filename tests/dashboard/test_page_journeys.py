@@ -284,7 +284,11 @@ def test_variation_weights__checked_while_typing__saved_when_within_100(
 
 
 def test_webhooks_page__create_with_secret_once_edit_slack_delete__accessible(
-    page: Page, dashboard_server: DashboardServer, project: Project, environment: Environment
+    page: Page,
+    dashboard_server: DashboardServer,
+    organisation: Organisation,
+    project: Project,
+    environment: Environment,
 ) -> None:
     sign_in(page, dashboard_server, "owner@example.com", PASSWORD)
     page.goto(_environment_page(dashboard_server, project, environment))
@@ -313,6 +317,23 @@ def test_webhooks_page__create_with_secret_once_edit_slack_delete__accessible(
     # Slack, whose URL is never shown back
     page.get_by_label("Slack incoming-webhook URL").fill("https://hooks.slack.com/services/T/B/tok")
     page.get_by_role("button", name="Add Slack").click()
+    expect(page.get_by_role("button", name="Send test event")).to_be_visible()
+    expect(page.get_by_text("services/T/B/tok")).to_have_count(0)
+    page.get_by_role("link", name="All webhooks and integrations").click()
     expect(page.get_by_role("link", name="Slack settings and delivery log")).to_be_visible()
     expect(page.get_by_text("services/T/B/tok")).to_have_count(0)
+    assert_accessible(page)
+
+    # The organisation's own Grafana, from its settings page; its token never shown back
+    page.goto(dashboard_server(f"/organisations/{organisation.pk}/settings/"))
+    page.get_by_label("Grafana base URL").fill("https://grafana.example.com")
+    page.get_by_label("Grafana service account token").fill("glsa_browser-token")
+    page.get_by_role("button", name="Add Grafana").click()
+    expect(page.get_by_role("button", name="Send test event")).to_be_visible()
+    expect(page.get_by_label("Base URL")).to_have_value("https://grafana.example.com")
+    assert Webhook.objects.get(kind="grafana", project=None).secret == "glsa_browser-token"
+    assert "glsa_browser-token" not in page.content()
+    assert_accessible(page)
+    page.goto(dashboard_server(f"/organisations/{organisation.pk}/settings/"))
+    expect(page.get_by_role("link", name="Grafana settings, test and delivery log")).to_be_visible()
     assert_accessible(page)

@@ -214,13 +214,13 @@ ROUTES: dict[str, Any] = {
                 "uuid": "9b0c9d8e-0000-4000-8000-000000000007",
                 "name": "Acme",
                 "created_date": "2026-01-01T00:00:00Z",
-                "webhook_notification_email": None,
+                "webhook_notification_email": "ops@example.com",
                 "num_seats": 1,
                 "subscription": {"plan": "free"},
                 "role": "ADMIN",
                 "persist_trait_data": True,
                 "block_access_to_admin": False,
-                "restrict_project_create_to_admin": False,
+                "restrict_project_create_to_admin": True,
                 "force_2fa": False,
             }
         ]
@@ -239,9 +239,9 @@ ROUTES: dict[str, Any] = {
             "prevent_flag_defaults": True,
             "enable_realtime_updates": False,
             "only_allow_lower_case_feature_names": True,
-            "feature_name_regex": None,
+            "feature_name_regex": "^[a-z_]+$",
             "show_edge_identity_overrides_for_feature": False,
-            "stale_flags_limit_days": 30,
+            "stale_flags_limit_days": 45,
             "edge_v2_migration_status": "NOT_STARTED",
             "minimum_change_request_approvals": None,
         }

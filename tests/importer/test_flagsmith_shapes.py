@@ -110,9 +110,16 @@ def test_import__flagsmith_shapes__everything_typed_as_in_flagsmith(
     assert (status, report["ok"], report["skipped"]) == (0, True, [])
     organisation = Organisation.objects.get(name="Acme")
     assert organisation.memberships.filter(user=owner).exists()
+    assert (
+        organisation.restrict_project_create_to_admin,
+        organisation.webhook_notification_email,
+    ) == (True, "ops@example.com")
     environment = Environment.objects.get(project__organisation=organisation)
     assert environment.api_key == bodies.CLIENT_KEY
     assert environment.use_identity_composite_key_for_hashing is False
+    assert environment.use_identity_overrides_in_local_eval is False
+    project = environment.project
+    assert (project.stale_flags_limit_days, project.feature_name_regex) == (45, "^[a-z_]+$")
     assert environment.description == ""
     assert environment.banner_text == ""
     assert [k["client_key"] for k in report["server_keys"]] == [bodies.CLIENT_KEY]
@@ -122,6 +129,11 @@ def test_import__flagsmith_shapes__everything_typed_as_in_flagsmith(
         "checkout_button": "blue",
         "max_items": 25,  # Flagsmith's text "25", auto-typed as Flagsmith types it
         "banner_text": "Hello",
+    }
+    assert {n: f.type for n, f in features.items()} == {
+        "checkout_button": "MULTIVARIATE",
+        "max_items": "STANDARD",
+        "banner_text": "STANDARD",
     }
     assert features["banner_text"].description == "Top banner"
     assert [t.label for t in features["checkout_button"].tags.all()] == ["checkout"]

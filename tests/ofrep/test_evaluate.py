@@ -171,6 +171,37 @@ def test_single__client_key_without_client_traits__attributes_ignored(
     assert _evaluate(sdk, flags.server_key, "banner_text", context)["reason"] == "TARGETING_MATCH"
 
 
+def test_single__no_targeting_key__environment_flags_attributes_ignored(
+    sdk: SDKClient, flags: Flags
+) -> None:
+    # The attributes alone would put an identity in the segment (orders > 10)
+    context = {"orders": 12, "plan": "pro"}
+    assert _evaluate(sdk, flags.server_key, "banner_text", context) == {
+        "key": "banner_text", "reason": "STATIC", "variant": "enabled", "value": "Hello",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["client", "server"])
+def test_hide_disabled_flags__disabled_flag_not_found_enabled_by_segment_served(
+    sdk: SDKClient, flags: Flags, actor: Actor, kind: str
+) -> None:
+    from vexil.environments.services import environment_update
+
+    # Given: disabled flags hidden, as /api/v1/flags/ hides them (for every kind of key)
+    environment_update(environment=flags.environment, actor=actor, hide_disabled_flags=True)
+    key = flags.client_key if kind == "client" else flags.server_key
+    # Then: a disabled flag is not found, on its own and in the bulk answer
+    reply = sdk.post(FLAG + "old_banner", json={}, headers=_bearer(key))
+    assert (reply.status, reply.json()["errorCode"]) == (404, "FLAG_NOT_FOUND")
+    bulk = sdk.post(BULK, json={}, headers=_bearer(key)).json()["flags"]
+    assert not {"old_banner", "beta_search"} & {f["key"] for f in bulk}
+    # And a flag a segment enables for this context is served
+    power = {"targetingKey": "erin", "orders": 12}
+    assert _evaluate(sdk, key, "beta_search", power) == {
+        "key": "beta_search", "reason": "TARGETING_MATCH", "variant": "enabled", "value": True,
+    }  # fmt: skip
+
+
 def test_bulk__every_visible_flag_with_etag(sdk: SDKClient, flags: Flags) -> None:
     reply = sdk.post(BULK, json={"context": {"targetingKey": "alice", "orders": 12}},
                      headers=_bearer(flags.client_key))  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from tests.processes import (
 )
 from tests.realtime.conftest import EventStream, stream_url
 from tests.sdk_clients.conftest import World, serving
+
+MANY = 40  # streams beyond the first two in the shutdown test
 
 
 def test_stream__beyond_the_process_cap__503_with_retry_after(world: World, tmp_path: Path) -> None:
@@ -60,7 +63,9 @@ def _wait_admitted(url: str, timeout: float = 5.0) -> EventStream:
         time.sleep(0.05)
 
 
-def test_stream__server_shutting_down__stream_ends_cleanly(world: World, tmp_path: Path) -> None:
+def test_streams__many_open__no_thread_each_and_all_end_on_shutdown(
+    world: World, tmp_path: Path
+) -> None:
     port = free_port()
     env = vexil_environment(
         DATABASE_URL=shared_database_url(), VEXIL_DATA_DIR=str(tmp_path / "data")
@@ -76,20 +81,41 @@ def test_stream__server_shutting_down__stream_ends_cleanly(world: World, tmp_pat
         )
         stream = EventStream(stream_url_at(url, world.client_key))
         channel = EventStream(ofrep_events_url(url, world.client_key))
+        more: list[EventStream] = []
         try:
             assert stream.next_event() is not None
             assert channel.status == 200
             assert channel.next() is not None  # its opening keep-alive comment
+            # Given many more streams: they wait on the event loop, not on a thread each
+            threads = _threads(process.pid)
+            for _ in range(MANY):
+                more.append(EventStream(stream_url_at(url, world.client_key)))
+                assert more[-1].next_event() is not None
+            grown = _threads(process.pid) - threads
+            assert grown < MANY // 4, f"{grown} more threads with {MANY} more streams"
             # When the server is asked to stop (SIGTERM, as an orchestrator does)
             process.send_signal(signal.SIGTERM)
             # Then both kinds of stream end with HTTP's terminating chunk, so clients reconnect
             ended = stream.next_event(timeout=5)
             assert ended is None, read_text(tmp_path / "server.log")
             assert channel.next_event(timeout=5) is None, read_text(tmp_path / "server.log")
+            assert [other.next_event(timeout=5) for other in more] == [None] * MANY
         finally:
-            stream.close()
-            channel.close()
+            for opened in [stream, channel, *more]:
+                opened.close()
         assert process.wait(timeout=15) == 0, read_text(tmp_path / "server.log")
+
+
+def _threads(pid: int) -> int:
+    """Threads of a process and all its descendants (granian's workers are child processes)."""
+    count, pending = 0, [pid]
+    while pending:
+        task = Path(f"/proc/{pending.pop()}/task")
+        for thread in task.iterdir():
+            count += 1
+            with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+                pending.extend(int(c) for c in (thread / "children").read_text().split())
+    return count
 
 
 def stream_url_at(base: str, key: str) -> str:

@@ -114,6 +114,10 @@ def test_postgres_outage__sdk_serves_from_memory_and_recovers(
         known = [served.identify("kept") for _ in range(READS)]
         unknown = [served.identify(f"new-{i}") for i in range(10)]
         counted = [served.count("theme").status for _ in range(ANALYTICS_POSTS)]
+        server_flags = [
+            call(served.url + "/api/v1/flags/", key=served.server_key) for _ in range(10)
+        ]
+        unknown_keys = [call(served.url + "/api/v1/flags/", key=f"nokey{i}") for i in range(10)]
         opened_in_outage = [Stream(served.url, path) for path in paths]
         while time.monotonic() - outage_started < MAX_STALENESS_SECONDS + 1:
             time.sleep(0.2)
@@ -126,6 +130,16 @@ def test_postgres_outage__sdk_serves_from_memory_and_recovers(
     # Then: flags served, and the changed value, throughout
     assert flags == [(200, {"banner": "v1", "limit": "v0", "theme": "v0"})] * READS
     assert flags_later == flags
+    # so are they with the server-side key; a key the process does not know (it may have been
+    # made since the last poll) is answered at once: refused, or 503 with Retry-After
+    assert [(r.status, served.values(r)) for r in server_flags] == [
+        (200, {"banner": "v1", "limit": "v0", "theme": "v0"})
+    ] * 10
+    for reply in unknown_keys:
+        assert reply.status in (401, 403, 503), (reply.status, reply.body)
+        assert reply.seconds < 1.5, reply.seconds
+        if reply.status == 503:
+            assert reply.headers["retry-after"] == "1"
     # OFREP without a targeting key is the same snapshot; with one it reads the identity's
     # overrides, so it is answered like an identify call (200, or 503 at once)
     assert [(status, values) for status, values, _, _ in ofrep] == [

@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from tests.sso.conftest import provider_sign_in
 from vexil.audit.models import AuditLog
+from vexil.audit.services import Actor
+from vexil.invites.services import InviteRequest, invites_create
 from vexil.organisations.models import Organisation, OrganisationMembership
 from vexil.users import two_factor
 from vexil.users.models import User
@@ -251,3 +253,45 @@ def test_prevent_email_password__api_and_dashboard_refuse_passwords(
     body = browser.get("/sign-in/").content.decode()
     assert 'name="password"' not in body
     assert ">Sign in with SSO</a>" in body
+
+
+def test_prevent_email_password__password_sign_up__refused_and_invitee_joins_by_sso(
+    sso_settings: Any, organisation: Organisation, organisation_admin: User
+) -> None:
+    # Given password sign-in off, accounts made by SSO, and an e-mail invite for a newcomer
+    sso_settings.PREVENT_EMAIL_PASSWORD = True
+    sso_settings.OIDC_CREATE_USERS = True
+    [invite] = invites_create(
+        organisation=organisation,
+        invites=[InviteRequest("newcomer@example.com", "ADMIN")],
+        invited_by=organisation_admin,
+        actor=Actor(user=organisation_admin),
+        send_email=False,
+    )
+    new = {"email": "newcomer@example.com", "password": "a long passphrase 7"}
+    browser = Client()
+    # When they try to sign up with a password: by the API, the sign-up page, the invite page
+    api = APIClient().post("/api/v1/auth/users/", new | {"sign_up_type": "NO_INVITE"})
+    page = browser.post("/sign-up/", new | {"first_name": "Nia", "last_name": "N"})
+    invite_page = f"/invite/{invite.hash}"
+    by_invite = browser.post(f"{invite_page}/sign-up/", new | {"first_name": "Nia"})
+    # Then each is refused, and no account is made
+    assert api.status_code == 403
+    assert api.json()["detail"] == (
+        "Sign-up with a password is disabled: sign in with single sign-on."
+    )
+    assert (page.status_code, by_invite.status_code) == (403, 403)
+    assert "Sign in with SSO" in page.content.decode()
+    assert not User.objects.filter(email="newcomer@example.com").exists()
+    assert "Create an account" not in browser.get("/sign-in/").content.decode()
+    offer = browser.get(invite_page).content.decode()
+    assert 'name="password"' not in offer
+    assert "/sso/oidc/login/?next=/invite/" in offer
+    # When they sign in by SSO from the invite page instead
+    response = _callback(browser, provider_sign_in(_start(browser, invite_page), new["email"]))
+    assert (response.status_code, response["Location"]) == (302, invite_page)
+    joined = browser.post(invite_page)
+    # Then the account exists and joins with the invite's role
+    assert joined.status_code == 302
+    membership = OrganisationMembership.objects.get(user__email="newcomer@example.com")
+    assert (membership.organisation_id, membership.role) == (organisation.pk, "ADMIN")

@@ -18,8 +18,17 @@ from vexil.audit.services import Actor
 from vexil.common.models import OutboundEmail
 from vexil.environments.models import Environment
 from vexil.features.models import Feature, FeatureState
-from vexil.features.services import feature_delete, feature_state_update
+from vexil.features.services import (
+    feature_delete,
+    feature_segment_delete,
+    feature_state_update,
+    identity_override_create,
+    override_state_delete,
+    segment_override_create,
+)
+from vexil.identities.models import Identity
 from vexil.organisations.models import Organisation
+from vexil.segments.models import Segment
 from vexil.users.models import User
 from vexil.users.services import auth_token_issue
 from vexil.webhooks import delivery, services
@@ -154,6 +163,83 @@ def test_feature_delete__flag_deleted_with_previous_state(
     assert event["event_type"] == "FLAG_DELETED"
     assert event["data"]["new_state"] is None
     assert event["data"]["previous_state"]["feature"]["name"] == "checkout_button"
+
+
+def _events(receiver: Receiver) -> list[tuple[str, dict[str, Any]]]:
+    bodies = [json.loads(request.body) for request in receiver.requests]
+    return [(body["event_type"], body["data"]) for body in bodies]
+
+
+def test_identity_override__set_then_removed__flag_updated_then_flag_deleted(
+    env_webhook: Webhook,
+    receiver: Receiver,
+    feature: Feature,
+    environment: Environment,
+    identity: Identity,
+    actor: Actor,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # When an identity override is set, then removed
+    with django_capture_on_commit_callbacks(execute=True):
+        state = identity_override_create(
+            feature=feature,
+            identity_id=identity.pk,
+            environment=environment,
+            actor=actor,
+            enabled=True,
+            value="red",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        override_state_delete(feature_state=state, actor=actor)
+    deliver_all()
+
+    # Then FLAG_UPDATED names the identity (no previous state), FLAG_DELETED its last state
+    [(created_type, created), (deleted_type, deleted)] = _events(receiver)
+    assert (created_type, deleted_type) == ("FLAG_UPDATED", "FLAG_DELETED")
+    assert "previous_state" not in created  # absent, as Flagsmith's, when there is none
+    assert created["new_state"]["identity"] == identity.pk
+    assert created["new_state"]["identity_identifier"] == "alice@example.com"
+    assert (created["new_state"]["enabled"], created["new_state"]["feature_state_value"]) == (
+        True,
+        "red",
+    )
+    assert deleted["new_state"] is None
+    assert deleted["previous_state"]["identity_identifier"] == "alice@example.com"
+    assert deleted["previous_state"]["feature_state_value"] == "red"
+
+
+def test_segment_override__created_then_removed__flag_updated_then_flag_deleted(
+    env_webhook: Webhook,
+    receiver: Receiver,
+    feature: Feature,
+    environment: Environment,
+    segment: Segment,
+    actor: Actor,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    # When a segment override is added, then removed
+    with django_capture_on_commit_callbacks(execute=True):
+        state = segment_override_create(
+            feature=feature, segment=segment, environment=environment, actor=actor, enabled=True
+        )
+    assert state.feature_segment is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        feature_segment_delete(feature_segment=state.feature_segment, actor=actor)
+    deliver_all()
+
+    # Then both events carry the override's segment and priority
+    [(created_type, created), (deleted_type, deleted)] = _events(receiver)
+    assert (created_type, deleted_type) == ("FLAG_UPDATED", "FLAG_DELETED")
+    override = {
+        "priority": 0,
+        "segment": {"description": None, "id": segment.pk, "name": "power_users"},
+    }
+    assert "previous_state" not in created  # absent, as Flagsmith's, when there is none
+    assert created["new_state"]["feature_segment"] == override
+    assert created["new_state"]["identity"] is None
+    assert deleted["new_state"] is None
+    assert deleted["previous_state"]["feature_segment"] == override
+    assert deleted["previous_state"]["enabled"] is True
 
 
 def test_retry__503_twice_then_200__third_attempt_same_event_id_all_logged(

@@ -82,8 +82,13 @@ def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> Htt
 
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
-    if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE or settings.PREVENT_SIGNUP:
-        return render_page(request, "dashboard/auth/sign_up_closed.html", None, status=403)
+    if (
+        not settings.ALLOW_REGISTRATION_WITHOUT_INVITE
+        or settings.PREVENT_SIGNUP
+        or settings.PREVENT_EMAIL_PASSWORD
+    ):
+        context = {"sso_only": settings.PREVENT_EMAIL_PASSWORD and sso_is_configured()}
+        return render_page(request, "dashboard/auth/sign_up_closed.html", None, context, status=403)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not auth_attempt_allowed(request):

@@ -157,7 +157,8 @@ def _accept_page(
         "invited_email": email,
         "signed_in_user": user,
         "error": error or _blocking_error(invitation, user),
-        "sign_up_open": not settings.PREVENT_SIGNUP,
+        "sign_up_open": not settings.PREVENT_SIGNUP and not settings.PREVENT_EMAIL_PASSWORD,
+        "sso_only": settings.PREVENT_EMAIL_PASSWORD,
         "form": form or SignUpForm(initial={"email": email}),
         "next": request.path,
     }
@@ -230,6 +231,8 @@ def invite_sign_up(request: HttpRequest, invite_hash: str) -> HttpResponse:
 
 
 def _closed_message(invitation: Invite | InviteLink) -> str:
+    if settings.PREVENT_EMAIL_PASSWORD and not settings.PREVENT_SIGNUP:
+        return user_services.PasswordSignUpPreventedError.message
     if settings.PREVENT_SIGNUP:
         return "Sign-up is disabled on this installation: sign in with an existing account."
     if isinstance(invitation, Invite):

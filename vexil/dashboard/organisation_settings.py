@@ -2,7 +2,9 @@
 revoked), the settings that change what SDKs get, and deletion with confirmation.
 
 Members are listed to those who may manage users (MANAGE_USERS), keys to those who may manage
-them (MANAGE_API_KEYS), settings and deletion to administrators: the management API's rules.
+them (MANAGE_API_KEYS), settings, the organisation-level Grafana integration and deletion to
+administrators: the management API's rules. The Grafana form posts to the integrations' own
+create view (``vexil.dashboard.webhooks``), whose page then edits, tests and deletes it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from vexil.api_keys.selectors import master_api_keys_of
@@ -22,6 +25,7 @@ from vexil.dashboard.forms.settings import (
     MemberRoleForm,
     OrganisationSettingsForm,
 )
+from vexil.dashboard.forms.webhooks import GrafanaForm
 from vexil.dashboard.invite_panels import invites_context
 from vexil.dashboard.page import page, submit
 from vexil.dashboard.rendering import render_page
@@ -32,6 +36,8 @@ from vexil.organisations.selectors import members_of
 from vexil.permissions import selectors as permissions
 from vexil.permissions.keys import OrganisationPermission
 from vexil.users.selectors import organisation_emails
+from vexil.webhooks.models import DestinationKind
+from vexil.webhooks.selectors import integrations_of_organisation
 
 #: How many of the organisation's latest e-mails the settings page lists (all: the API).
 RECENT_EMAILS = 20
@@ -91,12 +97,24 @@ def settings_page(
         # The API's rule (organisations/{id}/emails/): its administrators see its outbox.
         outbox = organisation_emails(organisation_id=organisation.pk)
         context["emails"] = list(outbox.defer("body_text", "body_html")[:RECENT_EMAILS])
+        context.update(_grafana_context(organisation))
     response = render_page(
         request, "dashboard/settings/organisation.html", scope, context, status=status
     )
     if new_key is not None:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _grafana_context(organisation: Organisation) -> dict[str, Any]:
+    """The organisation's own Grafana integration (its key never shown), or the form to add it."""
+    grafana = integrations_of_organisation(organisation).filter(kind=DestinationKind.GRAFANA)
+    row = grafana.first()
+    if row is not None:
+        page_url = reverse("dashboard:organisation-webhook", args=[organisation.pk, row.pk])
+        return {"grafana": row, "grafana_url": page_url}
+    action = reverse("dashboard:organisation-integration-create", args=[organisation.pk, "grafana"])
+    return {"grafana_form": GrafanaForm(prefix="grafana"), "grafana_action": action}
 
 
 def _to_settings(scope: Scope) -> HttpResponse:

@@ -87,7 +87,8 @@ def render_page(
     page = {
         "scope": scope,
         "registration_open": settings.ALLOW_REGISTRATION_WITHOUT_INVITE
-        and not settings.PREVENT_SIGNUP,
+        and not settings.PREVENT_SIGNUP
+        and not settings.PREVENT_EMAIL_PASSWORD,
         "poll_seconds": f"{settings.DASHBOARD_POLL_SECONDS:g}",
         **_navigation(request, scope),
         **(context or {}),

@@ -1,11 +1,13 @@
 """Webhooks and integrations pages, for an environment, a project and an organisation.
 
 An environment has webhooks (its flag events) and the Slack and JSON-webhook integrations; a
-project has the Datadog and Grafana integrations; an organisation has webhooks (its audit log).
+project has the Datadog and Grafana integrations; an organisation has webhooks (its audit log)
+and Flagsmith's organisation-level Grafana (for its projects without their own, also offered on
+the organisation's settings page).
 Each is for the administrators of its scope (the management API's rule): the list with create
 forms (a webhook's secret shown once, in the response that created it), a page per webhook or
-integration to edit, test, delete and read its delivery log. The same webhook services as the
-API do the work.
+integration to edit, send a test event to (every kind: the API's ``test/`` routes), delete and
+read its delivery log. The same webhook services as the API do the work.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from vexil.webhooks.models import DestinationKind, Webhook
 DELIVERY_LOG_ROWS = 50
 ENVIRONMENT_KINDS = (DestinationKind.SLACK, DestinationKind.JSON)
 PROJECT_KINDS = (DestinationKind.DATADOG, DestinationKind.GRAFANA)
+ORGANISATION_KINDS = (DestinationKind.GRAFANA,)
+ORGANISATION_GRAFANA_HELP = (
+    "Annotations for the audit log of this organisation's projects that have no Grafana "
+    "integration of their own."
+)
 
 
 # --- The scope: which page family, who may use it, what it holds -------------------------------
@@ -68,7 +75,7 @@ def may_manage(scope: Scope) -> bool:
 def _kinds(scope: Scope) -> tuple[str, ...]:
     if scope.environment is not None:
         return ENVIRONMENT_KINDS
-    return PROJECT_KINDS if scope.project is not None else ()
+    return PROJECT_KINDS if scope.project is not None else ORGANISATION_KINDS
 
 
 def _webhooks(scope: Scope) -> QuerySet[Webhook]:
@@ -85,7 +92,8 @@ def _integrations(scope: Scope) -> QuerySet[Webhook]:
         return selectors.integrations_of_environment(scope.environment)
     if scope.project is not None:
         return selectors.integrations_of_project(scope.project)
-    return Webhook.objects.none()
+    assert scope.organisation is not None
+    return selectors.integrations_of_organisation(scope.organisation)
 
 
 def _one(scope: Scope, webhook_id: int) -> Webhook:
@@ -108,16 +116,15 @@ def _list_page(
     integrations = {row.kind: row for row in _integrations(scope)}
     offers = []
     for kind in _kinds(scope):
-        form = None
-        if kind not in integrations:
-            given = (
-                integration_form[1] if integration_form and integration_form[0] == kind else None
-            )
-            form = given or INTEGRATION_FORMS[kind](prefix=kind)
+        # A refused form is shown with its errors even when the integration exists (a second
+        # create, from a page loaded before the first was made).
+        given = integration_form[1] if integration_form and integration_form[0] == kind else None
+        form = given or (INTEGRATION_FORMS[kind](prefix=kind) if kind not in integrations else None)
         offers.append(
             {
                 "kind": kind,
                 "label": DestinationKind(kind).label,
+                "help": ORGANISATION_GRAFANA_HELP if _prefix(scope) == "organisation" else "",
                 "row": integrations.get(kind),
                 "url": _url(scope, "webhook", integrations[kind].pk)
                 if kind in integrations
@@ -183,17 +190,21 @@ def integration_create(request: HttpRequest, scope: Scope, kind: str) -> HttpRes
 
     def save(data: dict[str, Any]) -> HttpResponse:
         changes = form.changes() if hasattr(form, "changes") else dict(data)
-        where = (
-            {"environment": scope.environment}
-            if scope.environment is not None
-            else {"project": scope.project}
-        )
-        services.integration_create(kind=kind, **where, **changes)
-        return redirect(_url(scope, "webhooks"))
+        integration = services.integration_create(kind=kind, **_where(scope), **changes)
+        # Its own page next: where it is tested, edited and its deliveries are read.
+        return redirect(_url(scope, "webhook", integration.pk))
 
     return submit(form, save, default="url") or _list_page(
         request, scope, integration_form=(kind, form), status=400
     )
+
+
+def _where(scope: Scope) -> dict[str, Any]:
+    if scope.environment is not None:
+        return {"environment": scope.environment}
+    if scope.project is not None:
+        return {"project": scope.project}
+    return {"organisation": scope.organisation}
 
 
 # --- One webhook or integration: edit, test, delete, its delivery log -------------------------
@@ -215,7 +226,6 @@ def _detail_page(
         "test_action": _url(scope, "webhook-test", webhook.pk),
         "delete_action": _url(scope, "webhook-delete", webhook.pk),
         "list_url": _url(scope, "webhooks"),
-        "may_test": webhook.kind == DestinationKind.WEBHOOK,
         "outcome": outcome,
         "deliveries": list(selectors.deliveries_of(webhook)[:DELIVERY_LOG_ROWS]),
     }
@@ -237,7 +247,10 @@ def webhook_detail(request: HttpRequest, scope: Scope, webhook_id: int) -> HttpR
     form = WebhookEditForm(request.POST, webhook=webhook, prefix="edit")
 
     def save(data: dict[str, Any]) -> HttpResponse:
-        services.webhook_update(webhook=webhook, **form.changes())
+        if webhook.is_integration:
+            services.integration_update(integration=webhook, **form.changes())
+        else:
+            services.webhook_update(webhook=webhook, **form.changes())
         return redirect(_url(scope, "webhook", webhook.pk))
 
     return submit(form, save, default="url") or _detail_page(
@@ -253,10 +266,12 @@ def webhook_delete(request: HttpRequest, scope: Scope, webhook_id: int) -> HttpR
 
 @page(methods=["POST"], read=[may_manage])
 def webhook_test(request: HttpRequest, scope: Scope, webhook_id: int) -> HttpResponse:
-    """Send Flagsmith's sample event to the webhook now, and say what came back."""
+    """Send a sample event now (Flagsmith's for a webhook, in its own format for an
+    integration), and say what came back: the API's ``test/`` routes, through the same services."""
     webhook = _one(scope, webhook_id)
-    if webhook.kind != DestinationKind.WEBHOOK:
-        raise Http404
+    if webhook.is_integration:
+        outcome = services.integration_test_send(integration=webhook)
+        return _detail_page(request, scope, webhook, outcome=outcome)
     sample = (
         payloads.SAMPLE_ENVIRONMENT_EVENT
         if webhook.environment_id is not None

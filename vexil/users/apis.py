@@ -84,6 +84,8 @@ class RegisterView(APIView):
         data = _valid(RegisterInputSerializer, request)
         try:
             _, token = services.user_register(**data)
+        except services.PasswordSignUpPreventedError as refused:
+            raise exceptions.PermissionDenied(refused.message) from None
         except services.SignUpPreventedError:
             raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         except services.RegistrationClosedError:

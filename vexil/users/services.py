@@ -98,6 +98,13 @@ class SignUpPreventedError(RegistrationClosedError):
     """``PREVENT_SIGNUP``: no sign-up at all, invited or not."""
 
 
+class PasswordSignUpPreventedError(SignUpPreventedError):
+    """``PREVENT_EMAIL_PASSWORD``: password sign-in is off, and so is signing up with a password
+    (a sign-up is signed in at once); accounts come from single sign-on."""
+
+    message = "Sign-up with a password is disabled: sign in with single sign-on."
+
+
 class LockedOutError(Exception):
     """django-axes refuses this client: too many failed logins."""
 
@@ -202,10 +209,13 @@ def user_sign_up(
     invite_hash: str = "",
 ) -> User:
     """Create an account (the dashboard signs it in by session). ``PREVENT_SIGNUP`` refuses
-    every sign-up; ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with an invite
+    every sign-up, ``PREVENT_EMAIL_PASSWORD`` every sign-up with a password (all of them here);
+    ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with an invite
     (Flagsmith's ``sign_up_type`` and ``invite_hash``). Joining is a separate step."""
     if settings.PREVENT_SIGNUP:
         raise SignUpPreventedError
+    if settings.PREVENT_EMAIL_PASSWORD:
+        raise PasswordSignUpPreventedError
     if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE and not sign_up_admitted(
         email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
     ):

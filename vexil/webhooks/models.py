@@ -85,6 +85,13 @@ class Webhook(models.Model):
                 condition=Q(kind__in=["slack", "json"]),
                 name="one_integration_per_environment",
             ),
+            # Flagsmith's organisation-level Grafana: one per organisation (its own, with no
+            # project or environment; a project's Grafana is counted by the first constraint).
+            models.UniqueConstraint(
+                fields=["kind", "organisation"],
+                condition=Q(kind="grafana", project__isnull=True, environment__isnull=True),
+                name="one_grafana_per_organisation",
+            ),
         ]
 
     def __str__(self) -> str:

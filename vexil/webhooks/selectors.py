@@ -62,6 +62,17 @@ def integrations_of_project(project: Project) -> QuerySet[Webhook]:
     return Webhook.objects.filter(project=project, environment__isnull=True)
 
 
+def integrations_of_organisation(organisation: Organisation) -> QuerySet[Webhook]:
+    """The organisation's own integrations (its Grafana), not its projects' or environments'."""
+    return (
+        Webhook.objects.filter(
+            organisation=organisation, project__isnull=True, environment__isnull=True
+        )
+        .exclude(kind=DestinationKind.WEBHOOK)
+        .order_by("id")
+    )
+
+
 # --- What an audit row is about, as tags (Grafana annotations) ---------------------------------
 def audit_subject_tags(row: AuditLog) -> tuple[str, ...]:
     """The tags Flagsmith puts on a Grafana annotation for what ``row`` changed:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -325,22 +325,25 @@ def integration_create(
     scope, organisation_id = _integration_scope(organisation, project, environment)
     if scope not in INTEGRATION_SCOPES.get(kind, frozenset()):
         raise ValidationError(f"A {kind} integration does not belong there.")
-    existing = Webhook.objects.filter(
-        kind=kind, organisation_id=organisation_id, environment=environment, project=project
-    )
-    if existing.exists():
+    url = webhook_url_validate(url)
+    try:
+        # The database's unique constraints are the one check, so two concurrent creates
+        # cannot both pass it: the loser's IntegrityError becomes the same 400 (savepoint, so
+        # an enclosing transaction stays usable).
+        with transaction.atomic():
+            return Webhook.objects.create(
+                kind=kind,
+                organisation_id=organisation_id,
+                project=project,
+                environment=environment,
+                url=url,
+                secret=secret,
+                enabled=enabled,
+                options=options or {},
+            )
+    except IntegrityError:
         label = DestinationKind(kind).label
-        raise ValidationError(f"{label} integration for this {scope} already exists.")
-    return Webhook.objects.create(
-        kind=kind,
-        organisation_id=organisation_id,
-        project=project,
-        environment=environment,
-        url=webhook_url_validate(url),
-        secret=secret,
-        enabled=enabled,
-        options=options or {},
-    )
+        raise ValidationError(f"{label} integration for this {scope} already exists.") from None
 
 
 def _integration_scope(
