@@ -14,7 +14,14 @@ from vexil.environments.models import Environment
 from vexil.organisations.models import Organisation
 from vexil.projects.models import Project
 from vexil.webhooks import services
-from vexil.webhooks.models import DestinationKind, Webhook, WebhookDelivery
+from vexil.webhooks.models import (
+    AttemptOutcome,
+    DeliveryStatus,
+    DestinationKind,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +211,46 @@ def test_webhook_detail__other_environments_webhook__404(
     response = admin_client.get(_env(project, environment, f"{other.pk}/"))
 
     assert response.status_code == 404
+
+
+def test_webhook_detail__delivery_log__every_attempt_shown(
+    admin_client: Client, project: Project, environment: Environment, organisation: Organisation
+) -> None:
+    # Given a delivery tried twice: a 503 that will be retried, then a 200
+    webhook = services.webhook_create(
+        organisation=organisation, environment=environment, url="https://a.example.com/"
+    )
+    delivery = WebhookDelivery.objects.create(
+        event_id="00000000-0000-0000-0000-000000000002",
+        webhook=webhook,
+        event_type="FLAG_UPDATED",
+        body="{}",
+        next_attempt_at="2026-12-02T00:00:00Z",
+        status=DeliveryStatus.DELIVERED,
+        attempts=2,
+    )
+    for number, status, latency, error, outcome, answer in (
+        (1, 503, 41, "HTTP 503.", AttemptOutcome.RETRY, "<b>down</b>"),
+        (2, 200, 17, "", AttemptOutcome.DELIVERED, ""),
+    ):
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=number,
+            started_at=f"2026-12-02T00:00:0{number}Z",
+            status_code=status,
+            latency_ms=latency,
+            error=error,
+            outcome=outcome,
+            response_body=answer,
+        )
+
+    page = admin_client.get(_env(project, environment, f"{webhook.pk}/")).content.decode()
+
+    # Then each attempt is listed with its time, status code, latency, outcome, error and the
+    # receiver's answer (escaped)
+    assert (
+        "2026-12-02 00:00:01: HTTP 503, 41 ms, Will retry (HTTP 503.); answered "
+        "<code>&lt;b&gt;down&lt;/b&gt;</code>"
+    ) in page
+    assert "2026-12-02 00:00:02: HTTP 200, 17 ms, Delivered" in page
+    assert "00000000-0000-0000-0000-000000000002" in page

@@ -8,7 +8,9 @@ import io
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from vexil.audit.models import AuditAction, AuditLog
@@ -16,7 +18,7 @@ from vexil.audit.selectors import EXPORT_COLUMNS
 from vexil.audit.services import Actor
 from vexil.environments.models import Environment
 from vexil.features.models import Feature
-from vexil.features.selectors import FEATURE_EXPORT_COLUMNS
+from vexil.features.selectors import FEATURE_EXPORT_COLUMNS, environment_feature_export_rows
 from vexil.features.services import (
     feature_create,
     feature_owners_add,
@@ -261,6 +263,32 @@ def test_feature_export__xlsx__one_row_per_feature(
             False,
         ],
     ]
+
+
+@pytest.mark.parametrize("features", [2, 20])
+def test_feature_export_rows__tagged_and_owned_features__queries_do_not_grow(
+    project: Project,
+    environment: Environment,
+    organisation_admin: User,
+    actor: Actor,
+    features: int,
+) -> None:
+    # Given features that each have a tag and an owner
+    tag = tag_create(project=project, label="checkout", actor=actor)
+    for index in range(features):
+        feature = feature_create(project=project, name=f"flag_{index:02}", actor=actor)
+        feature_update(feature=feature, actor=actor, tags=[tag])
+        feature_owners_add(feature=feature, user_ids=[organisation_admin.pk], actor=actor)
+
+    # When
+    with CaptureQueriesContext(connection) as queries:
+        rows = environment_feature_export_rows(environment=environment)
+
+    # Then: the features, their tags, owners and states, and the segment overrides
+    assert len(queries) == 5
+    assert [(row[4], row[5]) for row in rows] == [(["checkout"], [organisation_admin.email])] * (
+        features
+    )
 
 
 @pytest.mark.usefixtures("catalogue")

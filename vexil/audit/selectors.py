@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -149,14 +150,15 @@ def audit_log_page(
         rows = rows.filter(created_date__lte=created).filter(
             Q(created_date__lt=created) | Q(id__lt=row_id)
         )
+    # Plain values, not model instances: a page reads five related rows' worth of columns
+    # (the entry, its author, project and environment), of which it prints a few.
     found = list(
-        rows.select_related("author", "project", "environment").order_by("-created_date", "-id")[
-            : page_size + 1
-        ]
+        rows.order_by("-created_date", "-id").values_list(*_ENTRY_COLUMNS)[: page_size + 1]
     )
-    entries = [_entry(row) for row in found[:page_size]]
+    entries = [_entry(*row) for row in found[:page_size]]
     has_more = len(found) > page_size
-    return AuditPage(entries, audit_cursor(found[page_size - 1]) if has_more else None)
+    last = found[page_size - 1] if has_more else None
+    return AuditPage(entries, _cursor(last[1], last[0]) if last else None)
 
 
 def audit_author_choices(organisation_id: int) -> list[tuple[int, str]]:
@@ -168,26 +170,57 @@ def audit_author_choices(organisation_id: int) -> list[tuple[int, str]]:
     )
 
 
-def _entry(row: AuditLog) -> AuditEntry:
+_ENTRY_COLUMNS = (
+    "id",
+    "created_date",
+    "author__email",
+    "master_api_key_name",
+    "action",
+    "resource_type",
+    "resource_id",
+    "log",
+    "project__name",
+    "environment__name",
+    "before",
+    "after",
+)
+_ACTION_LABELS = {str(action.value): str(action.label) for action in AuditAction}
+
+
+def _entry(
+    row_id: int,
+    created_date: datetime,
+    author_email: str | None,
+    master_api_key_name: str | None,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    log: str,
+    project_name: str | None,
+    environment_name: str | None,
+    before: Any,
+    after: Any,
+) -> AuditEntry:
+    """An entry from the values of :data:`_ENTRY_COLUMNS`."""
     return AuditEntry(
-        id=row.pk,
-        created_date=row.created_date,
-        author=_author(row),
-        action=AuditAction(row.action).label,
-        resource_type=row.resource_type,
-        resource_id=row.resource_id,
-        log=row.log,
-        project_name=row.project.name if row.project else None,
-        environment_name=row.environment.name if row.environment else None,
-        changes=field_changes(row.before, row.after),
+        id=row_id,
+        created_date=created_date,
+        author=_author(author_email, master_api_key_name),
+        action=_ACTION_LABELS.get(action, action),
+        resource_type=resource_type,
+        resource_id=resource_id,
+        log=log,
+        project_name=project_name,
+        environment_name=environment_name,
+        changes=field_changes(before, after),
     )
 
 
-def _author(row: AuditLog) -> str:
-    if row.author is not None:
-        return row.author.email
-    if row.master_api_key_name:
-        return f"master API key {row.master_api_key_name!r}"
+def _author(email: str | None, master_api_key_name: str | None) -> str:
+    if email is not None:
+        return email
+    if master_api_key_name:
+        return f"master API key {master_api_key_name!r}"
     return "system"
 
 
@@ -201,7 +234,11 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def audit_cursor(row: AuditLog) -> str:
     """The cursor of the page that starts after ``row`` (``audit_log_page(cursor=...)``)."""
-    return f"{(row.created_date - _EPOCH) // _MICROSECOND}_{row.pk}"
+    return _cursor(row.created_date, row.pk)
+
+
+def _cursor(created_date: datetime, row_id: int) -> str:
+    return f"{(created_date - _EPOCH) // _MICROSECOND}_{row_id}"
 
 
 _CURSOR = re.compile(r"([0-9]{1,18})_([0-9]{1,18})")

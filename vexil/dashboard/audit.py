@@ -26,6 +26,7 @@ from vexil.audit.selectors import (
 )
 from vexil.dashboard.audit_entries import entries_html
 from vexil.dashboard.forms import DashboardForm
+from vexil.dashboard.forms.renderer import FILTER_RENDERER
 from vexil.dashboard.rendering import render_page
 from vexil.dashboard.scope import Scope, environment_scope, organisation_scope, project_scope
 from vexil.permissions.keys import OrganisationPermission, ProjectPermission
@@ -36,6 +37,8 @@ class DateInput(forms.DateInput):
 
 
 class AuditFilterForm(DashboardForm):
+    default_renderer = FILTER_RENDERER
+
     author = forms.TypedChoiceField(label="Author", required=False, coerce=int, empty_value=None)
     type = forms.ChoiceField(label="Object type", required=False)
     date_from = forms.DateField(label="From", required=False, widget=DateInput)

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from vexil.dashboard.forms import DashboardForm
+from vexil.dashboard.forms.renderer import FILTER_RENDERER
 from vexil.features.models import (
     Feature,
     FeatureState,
@@ -26,6 +27,8 @@ _ARCHIVED = {"": False, "only": True, "all": None}
 
 class FeatureFilterForm(DashboardForm):
     """The features list's query string: search, filters, sort and page."""
+
+    default_renderer = FILTER_RENDERER
 
     search = forms.CharField(label="Search", required=False, max_length=200)
     tag = forms.TypedMultipleChoiceField(label="Tags", required=False, coerce=int)
