@@ -5,6 +5,7 @@ test event" on every integration kind's page, answered by a loopback receiver.""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -230,3 +231,39 @@ def test_integration_page__send_test__own_format_result_shown(
     elif kind == DestinationKind.SLACK:
         assert "test_feature" in sent["text"]
     assert not integration.deliveries.exists()
+
+
+def test_datadog_page__use_custom_source__edited_key_kept(
+    admin_client: Client, project: Project
+) -> None:
+    datadog = services.integration_create(
+        kind=DestinationKind.DATADOG,
+        project=project,
+        url="https://api.datadoghq.eu/",
+        secret="dd-key",
+        options={"use_custom_source": False},
+    )
+    url = f"/projects/{project.pk}/integrations/{datadog.pk}/"
+    assert 'name="edit-use_custom_source"' in admin_client.get(url).content.decode()
+
+    # When "Use Flagsmith as the source" is ticked and saved, with the key field left empty
+    saved = admin_client.post(
+        url,
+        {
+            "edit-url": "https://api.datadoghq.eu/",
+            "edit-enabled": "on",
+            "edit-use_custom_source": "on",
+        },
+    )
+
+    # Then the option is stored as the API stores it, and the key is kept
+    datadog.refresh_from_db()
+    assert saved.status_code == 302
+    assert (datadog.options, datadog.secret, datadog.enabled) == (
+        {"use_custom_source": True},
+        "dd-key",
+        True,
+    )
+    page = admin_client.get(url).content.decode()
+    [checkbox] = re.findall(r'<input[^>]*name="edit-use_custom_source"[^>]*>', page)
+    assert "checked" in checkbox

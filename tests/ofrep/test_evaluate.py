@@ -9,6 +9,7 @@ from vexil.audit.services import Actor
 from vexil.features.services import identity_override_create
 from vexil.identities.identify import TraitInput, identity_identify
 from vexil.identities.models import Identity
+from vexil.sdk.http import MAX_BODY_BYTES
 from vexil.sdk.ofrep import RateLimiter, typed_value
 
 IDENTITIES = "/api/v1/identities/"
@@ -294,8 +295,27 @@ def test_preflight__ofrep_headers_allowed_etag_exposed(sdk: SDKClient, flags: Fl
     assert {"ETag", "Retry-After"} <= set(exposed.split(", "))
 
 
-def test_get__405(sdk: SDKClient, flags: Flags) -> None:
-    assert sdk.get(BULK, headers=_bearer(flags.client_key)).status == 405
+def test_get__405_in_ofrep_shape(sdk: SDKClient, flags: Flags) -> None:
+    reply = sdk.get(BULK, headers=_bearer(flags.client_key))
+    assert reply.status == 405
+    answer = reply.json()
+    assert (answer["errorCode"], answer["code"]) == ("GENERAL", "method_not_allowed")
+    assert answer["errorDetails"] == 'Method "GET" not allowed.'
+    assert "key" not in answer
+
+
+def test_single__body_too_large__413_in_ofrep_shape_with_key(sdk: SDKClient, flags: Flags) -> None:
+    # The app refuses the body before the endpoint runs; OFREP's providers still read a reason.
+    authorization = [(b"authorization", f"Bearer {flags.client_key}".encode())]
+    body = b'{"context": {"targetingKey": "a", "pad": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}}'
+    reply = sdk.loop.run_until_complete(
+        sdk._call("POST", FLAG + "max_items", "", authorization, body)
+    )
+    assert reply.status == 413
+    answer = reply.json()
+    assert (answer["key"], answer["errorCode"]) == ("max_items", "GENERAL")
+    assert answer["errorDetails"] == "Request body too large."
+    assert answer["code"] == "payload_too_large"
 
 
 def test_rate_limit__beyond_limit__429_with_integer_retry_after(

@@ -154,9 +154,10 @@ class SDKApplication:
             if request.method == "OPTIONS":
                 response = cors.preflight(request, f"{methods}, OPTIONS")
             elif request.method not in methods.split(", "):
-                response = error_response(
-                    405, f'Method "{request.method}" not allowed.', "method_not_allowed"
-                ).header("allow", methods)
+                response = _error(
+                    name, request, 405, f'Method "{request.method}" not allowed.',
+                    "method_not_allowed",
+                ).header("allow", methods)  # fmt: skip
             else:
                 if request.method in ("POST", "PUT"):
                     request.body = await read_body(receive)
@@ -166,16 +167,19 @@ class SDKApplication:
                     await asyncio.sleep(0)  # it takes a disconnect already known before any work
                 response = await handler(self.context, request)
         except BodyTooLargeError:
-            response = error_response(413, "Request body too large.", "payload_too_large")
+            response = _error(name, request, 413, "Request body too large.", "payload_too_large")
         except Exception as error:
             if is_unavailable(error):
                 logger.debug("SDK endpoint %s: database unavailable (%s)", name, error)
-                response = error_response(
-                    503, "The database is unavailable; retry shortly.", "service_unavailable"
-                ).header("retry-after", RETRY_AFTER)
+                response = _error(
+                    name, request, 503, "The database is unavailable; retry shortly.",
+                    "service_unavailable",
+                ).header("retry-after", RETRY_AFTER)  # fmt: skip
             else:
                 logger.exception("SDK endpoint %s failed", name)
-                response = error_response(500, "Internal Server Error.", "internal_server_error")
+                response = _error(
+                    name, request, 500, "Internal Server Error.", "internal_server_error"
+                )
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -209,6 +213,14 @@ class SDKApplication:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _error(name: str, request: Request, status: int, detail: str, code: str) -> Response:
+    """An error of the app itself (not of an endpoint): OFREP's shape on OFREP's routes, so
+    its providers read the reason, the house shape everywhere else."""
+    if name.startswith("ofrep "):
+        return ofrep.general_failure(request.path, status, detail, code)
+    return error_response(status, detail, code)
 
 
 def _before_stop_signal(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:

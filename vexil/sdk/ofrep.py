@@ -65,12 +65,23 @@ def flag_key(request: Request) -> str:
 
 
 # --- errors --------------------------------------------------------------------------------
-def failure(status: int, code: str, details: str, *, key: str | None = None) -> Response:
+def failure(
+    status: int, code: str, details: str, *, key: str | None = None, house_code: str = ""
+) -> Response:
     """OFREP's error body (``key`` for a single flag), with the house ``detail``/``code``
     beside it so the answer also reads like every other Vexil error."""
     body: dict[str, Any] = {} if key is None else {"key": key}
-    body.update(errorCode=code, errorDetails=details, detail=details, code=code.lower())
+    body.update(
+        errorCode=code, errorDetails=details, detail=details, code=house_code or code.lower()
+    )
     return Response(status, orjson.dumps(body))
+
+
+def general_failure(path: str, status: int, details: str, house_code: str) -> Response:
+    """An error the SDK app answers for any route (405, 413, 500, 503) in OFREP's shape:
+    ``GENERAL``, with the single flag's ``key`` when the path names one."""
+    key = path[len(PREFIX) + 1 :] if route(path) == "flag" else None
+    return failure(status, "GENERAL", details, key=key, house_code=house_code)
 
 
 class RefusedError(Exception):

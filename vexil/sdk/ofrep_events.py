@@ -15,29 +15,18 @@ headers, and a server key never goes in a URL.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
-import logging
 import math
 
 import orjson
 
-from vexil.sdk import cors
-from vexil.sdk.changes import KEEP_ALIVE, HubClosedError, StreamLimitError, Subscription
+from vexil.sdk import stream
+from vexil.sdk.changes import KEEP_ALIVE
 from vexil.sdk.context import SDKContext
-from vexil.sdk.http import Receive, Request, Response, Scope, Send, error_response, send_response
-
-logger = logging.getLogger(__name__)
+from vexil.sdk.http import Receive, Scope, Send
 
 PREFIX = "/ofrep/v1/events/"
 INACTIVITY_DELAY_SECONDS = 120  # what providers wait, tab hidden, before closing the stream
-RETRY_AFTER = "1"
-HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache, no-store"),
-    (b"x-accel-buffering", b"no"),
-]
 _ids = itertools.count(1)
 
 
@@ -70,68 +59,9 @@ def event(updated_at: float) -> bytes:
 async def serve(
     context: SDKContext, key: str, scope: Scope, receive: Receive, send: Send, *, heartbeat: float
 ) -> None:
-    request = Request.from_scope(scope)
-    extra = cors.response_headers(request)
-    refused: Response | None = None
-    subscription: Subscription | None = None
-    if request.method == "OPTIONS":
-        refused = cors.preflight(request, "GET, OPTIONS")
-    elif request.method != "GET":
-        refused = error_response(
-            405, f'Method "{request.method}" not allowed.', "method_not_allowed"
-        ).header("allow", "GET")
-    else:
-        refused, subscription = await _open(context, key, heartbeat)
-    if subscription is None:
-        assert refused is not None
-        await send_response(send, refused, extra)
-        return
-    with subscription:
-        await _stream(subscription, receive, send, extra)
-
-
-async def _open(
-    context: SDKContext, key: str, heartbeat: float
-) -> tuple[Response | None, Subscription | None]:
-    try:
-        found = await context.resolve(key)
-    except Exception:
-        logger.warning("OFREP events: resolving the key failed", exc_info=True)
-        return _unavailable("The server cannot check this key now; retry shortly."), None
-    if found is None or found.is_server:
-        return error_response(404, "Environment not found.", "not_found"), None
-    try:
-        return None, context.changes.subscribe(found.environment.id, idle=heartbeat)
-    except StreamLimitError:
-        return _unavailable("This server holds its maximum of open streams; retry shortly."), None
-    except HubClosedError:
-        return _unavailable("This server is shutting down; reconnect."), None
-    except LookupError:
-        return error_response(404, "Environment not found.", "not_found"), None
-
-
-def _unavailable(detail: str) -> Response:
-    return error_response(503, detail, "service_unavailable").header("retry-after", RETRY_AFTER)
-
-
-async def _stream(
-    subscription: Subscription, receive: Receive, send: Send, extra: list[tuple[bytes, bytes]]
-) -> None:
-    start = {"type": "http.response.start", "status": 200, "headers": [*HEADERS, *extra]}
-    watcher = asyncio.ensure_future(_close_on_disconnect(subscription, receive))
-    try:
-        await send(start)
-        # Nothing to refetch on connect (the provider has just fetched): a comment, so the
-        # response's head and first chunk reach the client at once.
-        await subscription.run(send, event, first=KEEP_ALIVE)
-    except Exception as error:
-        logger.debug("OFREP events ended by the connection: %s", error)
-    finally:
-        watcher.cancel()
-
-
-async def _close_on_disconnect(subscription: Subscription, receive: Receive) -> None:
-    with contextlib.suppress(Exception):
-        while (await receive())["type"] != "http.disconnect":
-            pass
-    subscription.close()
+    # Nothing to refetch on connect (the provider has just fetched): a comment, so the
+    # response's head and first chunk reach the client at once.
+    await stream.serve_events(
+        context, key, scope, receive, send,
+        heartbeat=heartbeat, render=event, first=KEEP_ALIVE, what="OFREP events",
+    )  # fmt: skip

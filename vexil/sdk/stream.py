@@ -28,7 +28,7 @@ import logging
 import orjson
 
 from vexil.sdk import cors
-from vexil.sdk.changes import HubClosedError, StreamLimitError, Subscription
+from vexil.sdk.changes import HubClosedError, Render, StreamLimitError, Subscription
 from vexil.sdk.context import SDKContext
 from vexil.sdk.http import Receive, Request, Response, Scope, Send, error_response, send_response
 
@@ -64,6 +64,27 @@ async def serve(
     context: SDKContext, key: str, scope: Scope, receive: Receive, send: Send, *, heartbeat: float
 ) -> None:
     """Answer one stream request: a refusal, or the stream until it ends."""
+    await serve_events(
+        context, key, scope, receive, send, heartbeat=heartbeat, render=event, what="Stream"
+    )
+
+
+async def serve_events(
+    context: SDKContext,
+    key: str,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    heartbeat: float,
+    render: Render,
+    first: bytes | None = None,
+    what: str,
+) -> None:
+    """A server-sent event stream of an environment's changes, keyed by its client-side key in
+    the path, for Flagsmith's stream and OFREP's change channel alike: each renders its own
+    events (``render``) and may start with ``first`` instead of the current value. ``what``
+    names the stream in the log."""
     request = Request.from_scope(scope)
     extra = cors.response_headers(request)
     refused: Response | None = None
@@ -75,22 +96,22 @@ async def serve(
             405, f'Method "{request.method}" not allowed.', "method_not_allowed"
         ).header("allow", "GET")
     else:
-        refused, subscription = await _open(context, key, heartbeat)
+        refused, subscription = await _open(context, key, heartbeat, what)
     if subscription is None:
         assert refused is not None
         await send_response(send, refused, extra)
         return
     with subscription:
-        await _stream(subscription, receive, send, extra)
+        await _stream(subscription, receive, send, extra, render, first, what)
 
 
 async def _open(
-    context: SDKContext, key: str, heartbeat: float
+    context: SDKContext, key: str, heartbeat: float, what: str
 ) -> tuple[Response | None, Subscription | None]:
     try:
         found = await context.resolve(key)
     except Exception:
-        logger.warning("Stream: resolving the key failed", exc_info=True)
+        logger.warning("%s: resolving the key failed", what, exc_info=True)
         return _unavailable("The server cannot check this key now; retry shortly."), None
     if found is None or found.is_server:
         # A server-side key never goes in a URL; Flagsmith's stream takes the client key only.
@@ -110,15 +131,21 @@ def _unavailable(detail: str) -> Response:
 
 
 async def _stream(
-    subscription: Subscription, receive: Receive, send: Send, extra: list[tuple[bytes, bytes]]
+    subscription: Subscription,
+    receive: Receive,
+    send: Send,
+    extra: list[tuple[bytes, bytes]],
+    render: Render,
+    first: bytes | None,
+    what: str,
 ) -> None:
     start = {"type": "http.response.start", "status": 200, "headers": [*HEADERS, *extra]}
     watcher = asyncio.ensure_future(_close_on_disconnect(subscription, receive))
     try:
         await send(start)
-        await subscription.run(send, event)  # the hub writes every event from here on
+        await subscription.run(send, render, first=first)  # the hub writes every event from here
     except Exception as error:  # the client went away before the stream began
-        logger.debug("Stream ended by the connection: %s", error)
+        logger.debug("%s ended by the connection: %s", what, error)
     finally:
         watcher.cancel()
 

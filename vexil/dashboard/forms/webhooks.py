@@ -62,9 +62,20 @@ class WebhookEditForm(DashboardForm):
             self.initial.pop("url", None)
         elif webhook.kind in (DestinationKind.DATADOG, DestinationKind.GRAFANA):
             self.fields["url"].label = "Base URL"
+        if webhook.kind == DestinationKind.DATADOG:
+            # The API's ``use_custom_source``, kept in the integration's options.
+            self.fields["use_custom_source"] = forms.BooleanField(
+                label="Use Flagsmith as the source", required=False
+            )
+            self.initial.setdefault(
+                "use_custom_source", bool(webhook.options.get("use_custom_source"))
+            )
 
     def changes(self) -> dict[str, Any]:
-        return {name: value for name, value in self.cleaned_data.items() if value != ""}
+        data = {name: value for name, value in self.cleaned_data.items() if value != ""}
+        if "use_custom_source" in data:
+            data["options"] = {"use_custom_source": data.pop("use_custom_source")}
+        return data
 
 
 class SlackForm(DashboardForm):

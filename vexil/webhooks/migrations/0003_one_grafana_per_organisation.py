@@ -19,6 +19,10 @@ def drop_duplicate_organisation_grafana(apps: Any, schema_editor: Any) -> None:
         if organisation_id in seen:
             webhook.objects.filter(pk=pk).delete()
         seen.add(organisation_id)
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes leave deferred foreign-key checks pending, and PostgreSQL will not build
+        # the index below on a table with pending trigger events: run them now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
