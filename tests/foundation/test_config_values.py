@@ -112,6 +112,7 @@ BAD_VALUES: list[tuple[str, str, dict[str, str]]] = [
     ("LOGIN_ACCOUNT_FREE_FAILURES", "0", {}),
     ("PASSWORD_RESET_TIMEOUT", "3 days", {}),
     ("MAX_PASSWORD_RESET_EMAILS", "0", {}),
+    ("SIGN_UP_CONFIRMATION_TIMEOUT", "59", {}),
     ("PASSWORD_RESET_EMAIL_COOLDOWN", "0", {}),
     ("PASSWORD_RESET_THROTTLE_RATE", "often", {}),
     ("VEXIL_OFREP_RATE_LIMIT", "fast", {}),

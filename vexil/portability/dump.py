@@ -131,6 +131,8 @@ EXCLUDED: dict[str, str] = {
     "invites.invite": "pending invitations: one-time credentials (their links are keyed by the "
     "SECRET_KEY); invite again after a load",
     "invites.invitelink": "shareable join links: credentials; make new links after a load",
+    "users.pendingsignup": "sign-ups waiting for their e-mailed link: one-time credentials, "
+    "short-lived; sign up again after a load",
     "portability.featureexport": "working files of Flagsmith-format exports",
     "portability.featureimport": "working files of Flagsmith-format imports",
 }
