@@ -22,7 +22,11 @@ from vexil.dashboard.scope import signed_in_user, user_scope
 from vexil.dashboard.sign_in_steps import password_sign_in_allowed, session_sign_in
 from vexil.users import services
 from vexil.users.backends import SESSION_BACKEND
-from vexil.users.selectors import instance_is_initialised, pending_sign_up_for_token
+from vexil.users.selectors import (
+    instance_is_initialised,
+    pending_sign_up_for_token,
+    registration_open,
+)
 from vexil.users.sso import sso_is_configured
 from vexil.users.throttles import auth_attempt_allowed
 
@@ -82,11 +86,7 @@ def _sign_in_page(request: HttpRequest, form: SignInForm, *, status: int) -> Htt
 
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
-    if (
-        not settings.ALLOW_REGISTRATION_WITHOUT_INVITE
-        or settings.PREVENT_SIGNUP
-        or settings.PREVENT_EMAIL_PASSWORD
-    ):
+    if not registration_open():
         context = {"sso_only": settings.PREVENT_EMAIL_PASSWORD and sso_is_configured()}
         return render_page(request, "dashboard/auth/sign_up_closed.html", None, context, status=403)
     form = SignUpForm(request.POST or None)
@@ -131,11 +131,8 @@ def sign_up_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         context["error"] = " ".join(error.messages)
         return _confirm_page(request, context, status=400)
-    except services.PasswordSignUpPreventedError as refused:
+    except services.SignUpPreventedError as refused:
         context["error"] = refused.message
-        return _confirm_page(request, context, status=403)
-    except services.SignUpPreventedError:
-        context["error"] = "Sign-up is disabled on this installation."
         return _confirm_page(request, context, status=403)
     login(request, user, backend=SESSION_BACKEND)
     if organisation_id is not None:

@@ -32,6 +32,7 @@ from vexil.permissions.keys import OrganisationPermission
 from vexil.users import services as user_services
 from vexil.users.backends import SESSION_BACKEND
 from vexil.users.models import User
+from vexil.users.selectors import password_sign_up_open
 from vexil.users.throttles import auth_attempt_allowed
 
 MANAGE = [OrganisationPermission.MANAGE_USERS]
@@ -158,7 +159,7 @@ def _accept_page(
         "invited_email": email,
         "signed_in_user": user,
         "error": error or _blocking_error(invitation, user),
-        "sign_up_open": not settings.PREVENT_SIGNUP and not settings.PREVENT_EMAIL_PASSWORD,
+        "sign_up_open": password_sign_up_open(),
         "sso_only": settings.PREVENT_EMAIL_PASSWORD,
         "form": form or SignUpForm(initial={"email": email}),
         "next": request.path,

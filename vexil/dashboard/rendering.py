@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from vexil.dashboard.scope import Scope
 from vexil.environments.models import Environment
+from vexil.users.selectors import registration_open
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,7 @@ def render_page(
 ) -> HttpResponse:
     page = {
         "scope": scope,
-        "registration_open": settings.ALLOW_REGISTRATION_WITHOUT_INVITE
-        and not settings.PREVENT_SIGNUP
-        and not settings.PREVENT_EMAIL_PASSWORD,
+        "registration_open": registration_open(),
         "poll_seconds": f"{settings.DASHBOARD_POLL_SECONDS:g}",
         **_navigation(request, scope),
         **(context or {}),

@@ -93,10 +93,8 @@ class RegisterView(APIView):
         data = _valid(RegisterInputSerializer, request)
         try:
             token = services.user_register(**data, request=request._request)
-        except services.PasswordSignUpPreventedError as refused:
+        except services.SignUpPreventedError as refused:
             raise exceptions.PermissionDenied(refused.message) from None
-        except services.SignUpPreventedError:
-            raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         except services.RegistrationClosedError:
             raise exceptions.PermissionDenied("Registration is by invitation only.") from None
         body = {"detail": services.SIGN_UP_CHECK_EMAIL} if token is None else {"key": token}
@@ -116,10 +114,8 @@ class SignUpConfirmView(APIView):
         data = _valid(SignUpConfirmInputSerializer, request)
         try:
             user, _ = services.user_sign_up_confirm(token=data["token"])
-        except services.PasswordSignUpPreventedError as refused:
+        except services.SignUpPreventedError as refused:
             raise exceptions.PermissionDenied(refused.message) from None
-        except services.SignUpPreventedError:
-            raise exceptions.PermissionDenied("Sign-up is disabled on this installation.") from None
         return Response(
             {"key": services.auth_token_issue(user=user)}, status=status.HTTP_201_CREATED
         )

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from vexil.common.models import OutboundEmail
 from vexil.organisations.models import OrganisationMembership, OrganisationRole
 from vexil.users.models import PendingSignUp, SetupToken, TOTPDevice, User
+
+
+def password_sign_up_open() -> bool:
+    """Whether anyone may sign up with a password, invited or not: not under ``PREVENT_SIGNUP``,
+    nor under ``PREVENT_EMAIL_PASSWORD`` (accounts then come from single sign-on)."""
+    return not settings.PREVENT_SIGNUP and not settings.PREVENT_EMAIL_PASSWORD
+
+
+def registration_open() -> bool:
+    """Whether a sign-up without an invite is taken (``ALLOW_REGISTRATION_WITHOUT_INVITE``)."""
+    return settings.ALLOW_REGISTRATION_WITHOUT_INVITE and password_sign_up_open()
 
 
 def instance_is_initialised() -> bool:
@@ -56,13 +68,13 @@ def organisation_emails(*, organisation_id: int) -> QuerySet[OutboundEmail]:
 SIGN_UP_TOKEN_MAX_LENGTH = 100
 
 
-def pending_sign_up_for_token(token: str) -> PendingSignUp | None:
-    """The unexpired pending sign-up a confirmation link's token names (its page asks)."""
+def pending_sign_up_for_token(token: str, *, lock: bool = False) -> PendingSignUp | None:
+    """The unexpired pending sign-up a confirmation link's token names; with ``lock``, its row
+    locked for the rest of the transaction (the confirmation makes the account once)."""
     if not token or len(token) > SIGN_UP_TOKEN_MAX_LENGTH:
         return None
-    pending = (
-        PendingSignUp.objects.select_related("invite_link__organisation")
-        .filter(token_digest=PendingSignUp.digest_of(token))
-        .first()
-    )
+    rows = PendingSignUp.objects.select_related("invite_link__organisation")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    pending = rows.filter(token_digest=PendingSignUp.digest_of(token)).first()
     return None if pending is None or pending.is_expired else pending

@@ -23,9 +23,9 @@ from vexil.users.limits import rate_limit_hit
 from vexil.users.models import PendingSignUp, SetupToken, User
 from vexil.users.passwords import password_set, password_validate
 from vexil.users.selectors import (
-    SIGN_UP_TOKEN_MAX_LENGTH,
     instance_is_initialised,
     organisations_only_administered_by,
+    pending_sign_up_for_token,
 )
 
 INSTANCE_INITIALISED_SUBJECT = "Your Vexil install is set up"
@@ -105,6 +105,8 @@ class RegistrationClosedError(Exception):
 
 class SignUpPreventedError(RegistrationClosedError):
     """``PREVENT_SIGNUP``: no sign-up at all, invited or not."""
+
+    message = "Sign-up is disabled on this installation."
 
 
 class PasswordSignUpPreventedError(SignUpPreventedError):
@@ -218,11 +220,15 @@ def user_register(
     return None if user is None else auth_token_issue(user=user)
 
 
-def _sign_up_check_open(*, email: str, sign_up_type: str, invite_hash: str) -> None:
+def _password_sign_up_check() -> None:
     if settings.PREVENT_SIGNUP:
         raise SignUpPreventedError
     if settings.PREVENT_EMAIL_PASSWORD:
         raise PasswordSignUpPreventedError
+
+
+def _sign_up_check_open(*, email: str, sign_up_type: str, invite_hash: str) -> None:
+    _password_sign_up_check()
     if not settings.ALLOW_REGISTRATION_WITHOUT_INVITE and not sign_up_admitted(
         email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
     ):
@@ -265,16 +271,14 @@ def user_sign_up_start(
     proven = _email_invite_proves_address(
         email=email, sign_up_type=sign_up_type, invite_hash=invite_hash
     )
-    if proven:
-        return user_sign_up(
-            email=email,
-            password=password,
-            first_name=first_name,
-            last_name=last_name,
-            sign_up_type=sign_up_type,
-            invite_hash=invite_hash,
-        )
     candidate = User(email=email, first_name=first_name, last_name=last_name)
+    if proven:  # the hash was mailed to this address: the account at once
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError({"email": ["A user with this e-mail address already exists."]})
+        password_validate(password, user=candidate, field="password")
+        return User.objects.create_user(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
     password_validate(password, user=candidate, field="password")
     password_hash = make_password(password)
     base_url = public_base_url(request)
@@ -298,6 +302,7 @@ def user_sign_up_start(
         )
         return None
     now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.SIGN_UP_CONFIRMATION_TIMEOUT)
     PendingSignUp.objects.filter(expires_at__lt=now).delete()
     token = secrets.token_urlsafe(32)
     link = invite_link_for_hash(invite_hash) if sign_up_type == SignUpType.INVITE_LINK else None
@@ -310,7 +315,7 @@ def user_sign_up_start(
         invite_link=link,
         token_digest=PendingSignUp.digest_of(token),
         created_at=now,
-        expires_at=now + timedelta(seconds=settings.SIGN_UP_CONFIRMATION_TIMEOUT),
+        expires_at=expires_at,
     )
     email_queue(
         kind="sign_up_confirm",
@@ -320,7 +325,7 @@ def user_sign_up_start(
         context={
             "first_name": first_name,
             "confirm_url": base_url + SIGN_UP_CONFIRM_PATH.format(token=token),
-            "expires_at": now + timedelta(seconds=settings.SIGN_UP_CONFIRMATION_TIMEOUT),
+            "expires_at": expires_at,
         },
         base_url=base_url,
     )
@@ -332,19 +337,10 @@ def user_sign_up_confirm(*, token: str) -> tuple[User, int | None]:
     """Make the account of a pending sign-up from its e-mailed token (once, before it expires);
     join the organisation of the invite link it came with, when that still works. Returns the
     user and the organisation joined, if any."""
-    if not token or len(token) > SIGN_UP_TOKEN_MAX_LENGTH:
+    pending = pending_sign_up_for_token(token, lock=True)
+    if pending is None:
         raise ValidationError({"token": [SIGN_UP_LINK_INVALID]})
-    pending = (
-        PendingSignUp.objects.select_for_update()
-        .filter(token_digest=PendingSignUp.digest_of(token))
-        .first()
-    )
-    if pending is None or pending.is_expired:
-        raise ValidationError({"token": [SIGN_UP_LINK_INVALID]})
-    if settings.PREVENT_SIGNUP:
-        raise SignUpPreventedError
-    if settings.PREVENT_EMAIL_PASSWORD:
-        raise PasswordSignUpPreventedError
+    _password_sign_up_check()
     if User.objects.filter(email__iexact=pending.email).exists():
         raise ValidationError({"email": [SIGN_UP_ALREADY_DONE]})
     user = User(
@@ -368,32 +364,6 @@ def user_sign_up_confirm(*, token: str) -> tuple[User, int | None]:
         except (InviteRefusedError, InviteNotFoundError):
             joined = None  # the link expired or the organisation is full: the account stays
     return user, joined
-
-
-@transaction.atomic
-def user_sign_up(
-    *,
-    email: str,
-    password: str,
-    first_name: str = "",
-    last_name: str = "",
-    sign_up_type: str = SignUpType.NO_INVITE,
-    invite_hash: str = "",
-) -> User:
-    """Create an account at once. Only for a sign-up whose address is proven (an e-mail
-    invite's hash, see :func:`user_sign_up_start`): a taken address is a 400 here.
-    ``PREVENT_SIGNUP`` refuses every sign-up, ``PREVENT_EMAIL_PASSWORD`` every sign-up with a
-    password (all of them here); ``ALLOW_REGISTRATION_WITHOUT_INVITE=false`` all but those with
-    an invite (Flagsmith's ``sign_up_type`` and ``invite_hash``). Joining is a separate step."""
-    email = User.objects.normalize_email(email).lower()
-    _sign_up_check_open(email=email, sign_up_type=sign_up_type, invite_hash=invite_hash)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": ["A user with this e-mail address already exists."]})
-    candidate = User(email=email, first_name=first_name, last_name=last_name)
-    password_validate(password, user=candidate, field="password")
-    return User.objects.create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name
-    )
 
 
 @transaction.atomic
