@@ -219,7 +219,7 @@ def _error(name: str, request: Request, status: int, detail: str, code: str) -> 
     """An error of the app itself (not of an endpoint): OFREP's shape on OFREP's routes, so
     its providers read the reason, the house shape everywhere else."""
     if name.startswith("ofrep "):
-        return ofrep.general_failure(request.path, status, detail, code)
+        return ofrep.general_failure(request, status, detail, code)
     return error_response(status, detail, code)
 
 

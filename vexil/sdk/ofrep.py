@@ -77,10 +77,10 @@ def failure(
     return Response(status, orjson.dumps(body))
 
 
-def general_failure(path: str, status: int, details: str, house_code: str) -> Response:
+def general_failure(request: Request, status: int, details: str, house_code: str) -> Response:
     """An error the SDK app answers for any route (405, 413, 500, 503) in OFREP's shape:
     ``GENERAL``, with the single flag's ``key`` when the path names one."""
-    key = path[len(PREFIX) + 1 :] if route(path) == "flag" else None
+    key = flag_key(request) if route(request.path) == "flag" else None
     return failure(status, "GENERAL", details, key=key, house_code=house_code)
 
 
